@@ -1,0 +1,136 @@
+// `npm run bench`: dnsperf against Signpost on loopback, server pinned to CPU 0 and dnsperf to
+// CPU 1. Query mix: 60% a round-robin name with 3 A records, 30% static names, 10% NXDOMAIN.
+// Prints QPS, server CPU µs per query and RSS, next to a raw Node dgram loop as the floor, then
+// the load time and RSS of a 100,000-record zone. Every run is bounded in time.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureDebianPackages } from '../test/support/debian.ts'
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
+const CLK_TCK = 100
+const node = process.execPath
+const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
+
+function benchZone(): string {
+  const lines = ['$ORIGIN bench.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
+  lines.push('www 30 A 192.0.2.10', 'www 30 A 198.51.100.10', 'www 30 A 203.0.113.10')
+  for (let i = 0; i < 100; i++) lines.push(`static${i} A 10.0.${i}.1`)
+  return lines.join('\n') + '\n'
+}
+
+function queryFile(): string {
+  const lines: string[] = []
+  for (let i = 0; i < 1000; i++) {
+    const r = i % 10
+    if (r < 6) lines.push('www.bench.test A')
+    else if (r < 9) lines.push(`static${i % 100}.bench.test A`)
+    else lines.push(`missing${i}.bench.test A`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = ''
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen}`)), 20_000)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+      const match = pattern.exec(seen)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1] ?? match[0])
+      }
+    })
+  })
+}
+
+type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
+
+function dnsperf(port: number, file: string): { qps: number; completed: number; lost: number } {
+  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-q', '200', '-c', '4', '-t', '2'], { encoding: 'utf8' })
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1])
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1])
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1])
+  return { qps, completed, lost }
+}
+
+async function measure(name: string, child: ChildProcess, port: number, file: string): Promise<Result> {
+  const pid = child.pid!
+  // Warm up the JIT before measuring.
+  execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', '2', '-q', '200'], { encoding: 'utf8' })
+  const before = cpuTicks(pid)
+  const run = dnsperf(port, file)
+  const ticks = cpuTicks(pid) - before
+  return { name, qps: Math.round(run.qps), cpuUsPerQuery: (ticks / CLK_TCK) * 1e6 / run.completed, rssMb: rssMb(pid), lost: run.lost }
+}
+
+async function main(): Promise<void> {
+  ensureDebianPackages({ dnsperf: 'dnsperf', taskset: 'util-linux' })
+  const zones = join(work, 'zones')
+  mkdirSync(zones)
+  writeFileSync(join(zones, 'bench.test.zone'), benchZone())
+  const queries = join(work, 'queries.txt')
+  writeFileSync(queries, queryFile())
+  const results: Result[] = []
+  const children: ChildProcess[] = []
+  try {
+    const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(raw)
+    const rawPort = Number(await waitForLine(raw, /^(\d+)\n/))
+    results.push(await measure('raw Node dgram loop (floor)', raw, rawPort, queries))
+    raw.kill()
+
+    const server = spawn('taskset', ['-c', '0', node, 'server/main.ts', 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(server)
+    const port = Number(await waitForLine(server, /"udp 127\.0\.0\.1:(\d+)"/))
+    results.push(await measure('signpost (60% RR name, 30% static, 10% NXDOMAIN)', server, port, queries))
+    server.kill()
+
+    console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1\n`)
+    console.log('| server | QPS | CPU µs/query | RSS MB | lost |')
+    console.log('| --- | ---: | ---: | ---: | ---: |')
+    for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.lost} |`)
+    const [floor, ours] = results as [Result, Result]
+    console.log(`\nsignpost: ${((ours.qps / floor.qps) * 100).toFixed(0)}% of the floor's QPS, ${(ours.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× its CPU per query`)
+
+    await bigZone(children)
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** A 100,000-record zone: time to load it (`signpost check`) and the serving process's RSS. */
+async function bigZone(children: ChildProcess[]): Promise<void> {
+  const dir = join(work, 'big')
+  mkdirSync(dir)
+  const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
+  for (let i = 0; i < 99_996; i++) lines.push(`host${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
+  writeFileSync(join(dir, 'big.test.zone'), lines.join('\n') + '\n')
+  const started = process.hrtime.bigint()
+  execFileSync(node, ['server/main.ts', 'check', '--zones', dir], { encoding: 'utf8' })
+  const checkSeconds = Number(process.hrtime.bigint() - started) / 1e9
+  const serveStarted = process.hrtime.bigint()
+  const server = spawn(node, ['server/main.ts', 'serve', '--zones', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(server)
+  await waitForLine(server, /"udp 127\.0\.0\.1:(\d+)"/)
+  const serveSeconds = Number(process.hrtime.bigint() - serveStarted) / 1e9
+  const rss = rssMb(server.pid!)
+  server.kill()
+  console.log(`\n100,000-record zone: check ${checkSeconds.toFixed(2)} s (process start to exit), serve ready in ${serveSeconds.toFixed(2)} s, RSS ${rss.toFixed(0)} MB`)
+}
+
+await main()

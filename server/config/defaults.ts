@@ -1,0 +1,9 @@
+// Named defaults, one place; README's config reference lists the same values.
+
+export const DEFAULT_LISTEN = ['127.0.0.1:5353']
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8053'
+export const DEFAULT_ZONES_DIR = 'zones'
+export const DEFAULT_CONFIG_FILE = 'zones/signpost.yaml'
+/** RFC 7766 §6.2.3 suggests seconds, not minutes, for an idle connection. */
+export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000
+export const DEFAULT_TCP_MAX_CONNECTIONS = 1_000

@@ -1,0 +1,72 @@
+// Reads signpost.yaml (the `yaml` package keeps node positions) and validates it against the
+// schema (ajv); every problem names the file, the line and the field.
+
+import { readFileSync } from 'node:fs'
+import { Ajv, type ErrorObject } from 'ajv'
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
+import type { Problem } from '../problem.ts'
+import { parseListenAddress } from '../net/address.ts'
+import { configSchema, type Config } from './schema.ts'
+
+export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly problems: readonly Problem[] }
+
+const ajv = new Ajv({ allErrors: true })
+ajv.addFormat('listen-address', (text: string) => parseListenAddress(text).ok)
+const validate = ajv.compile(configSchema)
+
+export function loadConfig(file: string): ConfigResult {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    return { ok: false, problems: [{ code: 'io', file, line: 0, message: `cannot read config: ${(error as Error).message}` }] }
+  }
+  return parseConfig(file, text)
+}
+
+export function parseConfig(file: string, text: string): ConfigResult {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const lineOf = (offset: number): number => lineCounter.linePos(offset).line
+  if (doc.errors.length > 0) {
+    return { ok: false, problems: doc.errors.map((e) => ({ code: 'config' as const, file, line: lineOf(e.pos[0]), message: e.message.split('\n')[0] as string })) }
+  }
+  const value: unknown = doc.toJS() ?? {}
+  if (validate(value)) return { ok: true, config: value }
+  const problems = (validate.errors ?? []).map((error): Problem => {
+    const path = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    const field = error.keyword === 'additionalProperties' ? [...path, String(error.params['additionalProperty'])] : path
+    const node = nodeAt(doc.contents, field) ?? nodeAt(doc.contents, path)
+    return { code: 'config', file, line: node?.range ? lineOf(node.range[0]) : 1, message: `${field.join('.') || '(top level)'}: ${describe(error, value, path)}` }
+  })
+  return { ok: false, problems }
+}
+
+function describe(error: ErrorObject, root: unknown, path: readonly string[]): string {
+  const actual = path.reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], root)
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return 'unknown key (a typo?)'
+    case 'format':
+      return error.params['format'] === 'listen-address' ? `'${String(actual)}' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)` : `'${String(actual)}' ${error.message ?? 'is invalid'}`
+    case 'enum':
+      return `'${String(actual)}' is not one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`
+    default:
+      return `${JSON.stringify(actual)} ${error.message ?? 'is invalid'}`
+  }
+}
+
+/** The YAML node at a path of keys and indexes, for its line. */
+function nodeAt(root: unknown, path: readonly string[]): Node | undefined {
+  let node = root as Node | undefined
+  for (const [index, key] of path.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === key)
+      // The last map key points at its own line: a nested map's value starts on the next one.
+      node = (index === path.length - 1 ? pair?.key : pair?.value) as Node | undefined
+    } else if (isSeq(node)) {
+      node = node.items[Number(key)] as Node | undefined
+    } else return node
+  }
+  return node
+}

@@ -1,0 +1,47 @@
+// What answer() decides and encode writes: RRsets pre-encoded at snapshot build time, plus where
+// each owner name sits in the reply. Plans are built once per zone node and shared by every query.
+
+/**
+ * One record without its owner: TYPE, CLASS, TTL, RDLENGTH, RDATA. `body` compresses names
+ * against the RRset's context name; `patches` lists (position in body, offset in the context name)
+ * pairs whose 14-bit pointer gets the context's position in the reply added. `plain` has no
+ * pointers, for replies too long for 14-bit offsets.
+ */
+export type CompiledRecord = {
+  readonly body: Uint8Array
+  readonly patches: readonly number[]
+  readonly plain: Uint8Array
+}
+
+export type CompiledRRset = {
+  readonly type: number
+  readonly ttl: number
+  /** Wire length of the name this RRset's data was compressed against (a suffix of its owner). */
+  readonly contextLength: number
+  readonly records: readonly CompiledRecord[]
+}
+
+/**
+ * Where the owner name of an RRset comes from: the question name itself, a suffix of it (zone
+ * apex, zone cut, CNAME target above the query name), or a name written out in full.
+ */
+export type OwnerRef =
+  | { readonly kind: 'qname' }
+  | { readonly kind: 'suffix'; readonly wireLength: number }
+  | { readonly kind: 'name'; readonly wire: Uint8Array }
+
+export type RRsetRef = { readonly rrset: CompiledRRset; readonly owner: OwnerRef }
+
+export type AnswerPlan = {
+  readonly rcode: number
+  readonly authoritative: boolean
+  readonly answer: readonly RRsetRef[]
+  readonly authority: readonly RRsetRef[]
+  readonly additional: readonly RRsetRef[]
+  /** Referral glue must fit or the reply is truncated (RFC 9471); other additional data is optional. */
+  readonly additionalRequired: boolean
+}
+
+export function rcodePlan(rcode: number): AnswerPlan {
+  return Object.freeze({ rcode, authoritative: false, answer: [], authority: [], additional: [], additionalRequired: false })
+}

@@ -1,0 +1,161 @@
+// Query decoding with strict bounds checks. Every outcome is a value: a query, a reject that maps
+// to an rcode (FORMERR / NOTIMP / BADVERS) with what the reply may echo, or a drop. Never throws.
+
+import { MAX_LABEL, MAX_NAME_WIRE } from '../name.ts'
+import { RRType, Rcode, type ClientSubnet, type Edns, type Query } from '../types.ts'
+
+/** Header fields every reply echoes. */
+export type ReplyHeader = { readonly id: number; readonly opcode: number; readonly echoFlags: number }
+
+export type Decoded =
+  | { readonly kind: 'query'; readonly query: Query }
+  | {
+      readonly kind: 'reject'
+      readonly rcode: number
+      readonly header: ReplyHeader
+      /** Wire length of a well-formed question name at offset 12, or 0 when no question is echoed. */
+      readonly nameLength: number
+      readonly edns: Edns | undefined
+    }
+  | { readonly kind: 'drop'; readonly reason: 'short' | 'qr-set' }
+
+const OPTION_ECS = 8
+const HEADER = 12
+const FLAG_QR = 0x8000
+const ECHO_FLAGS = 0x0100 | 0x0010 // RD, CD
+
+// Scratch for lowercasing the question name; decoding is synchronous, so one buffer serves all.
+const keyScratch = Buffer.allocUnsafe(MAX_NAME_WIRE)
+
+export function decodeQuery(packet: Uint8Array): Decoded {
+  if (packet.length < HEADER) return { kind: 'drop', reason: 'short' }
+  const flags = (packet[2] as number) << 8 | (packet[3] as number)
+  // RFC 1035 §4.1.1: never answer a response (it could start a loop between servers).
+  if (flags & FLAG_QR) return { kind: 'drop', reason: 'qr-set' }
+  const header: ReplyHeader = { id: u16(packet, 0), opcode: (flags >>> 11) & 0xf, echoFlags: flags & ECHO_FLAGS }
+  const reject = (rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Decoded => ({ kind: 'reject', rcode, header, nameLength, edns })
+  const qdcount = u16(packet, 4)
+  const question = qdcount === 1 ? readQuestionName(packet) : -1
+  if (header.opcode !== 0) return reject(Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0)
+  if (question < 0 || packet.length < HEADER + question + 4) return reject(Rcode.FORMERR)
+  const nameLength = question
+  let offset = HEADER + nameLength + 4
+  const qtype = u16(packet, HEADER + nameLength)
+  const qclass = u16(packet, HEADER + nameLength + 2)
+  if (qtype === RRType.OPT) return reject(Rcode.FORMERR, nameLength)
+  // Answer and authority sections of a query carry nothing we use; step over them.
+  const skipped = u16(packet, 6) + u16(packet, 8)
+  for (let i = 0; i < skipped; i++) {
+    offset = skipRecord(packet, offset)
+    if (offset < 0) return reject(Rcode.FORMERR, nameLength)
+  }
+  let edns: Edns | undefined
+  const arcount = u16(packet, 10)
+  for (let i = 0; i < arcount; i++) {
+    const next = skipRecord(packet, offset)
+    if (next < 0) return reject(Rcode.FORMERR, nameLength)
+    const nameEnd = skipName(packet, offset)
+    if (u16(packet, nameEnd) === RRType.OPT) {
+      // RFC 6891 §6.1.1: one OPT, owned by the root.
+      if (edns || nameEnd !== offset + 1) return reject(Rcode.FORMERR, nameLength)
+      const parsed = readOpt(packet, offset + 1, next)
+      if (!parsed) return reject(Rcode.FORMERR, nameLength)
+      edns = parsed
+    }
+    offset = next
+  }
+  if (offset !== packet.length) return reject(Rcode.FORMERR, nameLength, edns)
+  // RFC 6891 §6.1.3: we speak EDNS version 0 only.
+  if (edns && edns.version > 0) return reject(Rcode.BADVERS, nameLength, edns)
+  return {
+    kind: 'query',
+    query: { packet, id: header.id, opcode: 0, echoFlags: header.echoFlags, key: keyScratch.toString('latin1', 0, nameLength), nameLength, qtype, qclass, edns },
+  }
+}
+
+function u16(packet: Uint8Array, at: number): number {
+  return ((packet[at] as number) << 8) | (packet[at + 1] as number)
+}
+
+/**
+ * Reads the uncompressed question name at offset 12 into `keyScratch`, lowercased. Returns its
+ * wire length, or -1 when it is malformed (pointer, bad label, too long, past the end).
+ */
+function readQuestionName(packet: Uint8Array): number {
+  let at = HEADER
+  for (;;) {
+    const length = packet[at]
+    if (length === undefined || length > MAX_LABEL) return -1
+    const end = at + length + 1
+    if (end - HEADER > MAX_NAME_WIRE || end > packet.length) return -1
+    keyScratch[at - HEADER] = length
+    for (let i = at + 1; i < end; i++) {
+      const b = packet[i] as number
+      keyScratch[i - HEADER] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b
+    }
+    if (length === 0) return end - HEADER
+    at = end
+  }
+}
+
+/** Offset just past a possibly compressed name, or -1. */
+function skipName(packet: Uint8Array, at: number): number {
+  for (let hops = 0; hops < 128; hops++) {
+    const length = packet[at]
+    if (length === undefined) return -1
+    if (length === 0) return at + 1
+    if ((length & 0xc0) === 0xc0) return at + 2 <= packet.length ? at + 2 : -1
+    if (length > MAX_LABEL) return -1
+    at += length + 1
+  }
+  return -1
+}
+
+/** Offset just past a resource record, or -1 when it runs past the end. */
+function skipRecord(packet: Uint8Array, at: number): number {
+  const nameEnd = skipName(packet, at)
+  if (nameEnd < 0 || nameEnd + 10 > packet.length) return -1
+  const end = nameEnd + 10 + u16(packet, nameEnd + 8)
+  return end <= packet.length ? end : -1
+}
+
+/** OPT pseudo-RR fields after its root owner (RFC 6891 §6.1.2); undefined when malformed. */
+function readOpt(packet: Uint8Array, at: number, end: number): Edns | undefined {
+  const udpSize = u16(packet, at + 2)
+  const version = packet[at + 5] as number
+  const dnssecOk = ((packet[at + 6] as number) & 0x80) !== 0
+  let clientSubnet: ClientSubnet | undefined
+  let option = at + 10
+  while (option < end) {
+    if (option + 4 > end) return undefined
+    const code = u16(packet, option)
+    const length = u16(packet, option + 2)
+    const data = option + 4
+    if (data + length > end) return undefined
+    if (code === OPTION_ECS && !clientSubnet) {
+      const subnet = readClientSubnet(packet, data, length)
+      if (!subnet) return undefined
+      clientSubnet = subnet
+    }
+    // Other options (COOKIE, padding, …) are ignored, as RFC 6891 §6.1.2 allows.
+    option = data + length
+  }
+  return { udpSize, version, dnssecOk, clientSubnet }
+}
+
+/** RFC 7871 §6 ECS option; undefined (→ FORMERR) when any field breaks the rules. */
+function readClientSubnet(packet: Uint8Array, at: number, length: number): ClientSubnet | undefined {
+  if (length < 4) return undefined
+  const family = u16(packet, at)
+  const sourcePrefix = packet[at + 2] as number
+  const scopePrefix = packet[at + 3] as number
+  const maxPrefix = family === 1 ? 32 : family === 2 ? 128 : -1
+  if (maxPrefix < 0 || sourcePrefix > maxPrefix || scopePrefix !== 0) return undefined
+  const addressLength = Math.ceil(sourcePrefix / 8)
+  if (length !== 4 + addressLength) return undefined
+  const address = Uint8Array.from(packet.subarray(at + 4, at + 4 + addressLength))
+  // Bits past the source prefix must be zero.
+  const spare = addressLength * 8 - sourcePrefix
+  if (spare > 0 && ((address[addressLength - 1] as number) & ((1 << spare) - 1)) !== 0) return undefined
+  return { family: family as 1 | 2, sourcePrefix, scopePrefix, address }
+}

@@ -1,0 +1,165 @@
+// Reply encoding: copies the question from the query, then pre-compiled RRset bodies, fixing up
+// name pointers by the position their context name landed at. Too big for the client's limit →
+// optional additional data is left out, else TC=1 with the question and OPT only (RFC 2181 §9,
+// RFC 6891 §7).
+
+import type { AnswerPlan, CompiledRRset, OwnerRef, RRsetRef } from '../plan.ts'
+import type { Edns, Query } from '../types.ts'
+import type { ReplyHeader } from './decode.ts'
+
+const HEADER = 12
+const FLAG_QR = 0x8000
+const FLAG_AA = 0x0400
+const FLAG_TC = 0x0200
+const MAX_POINTER = 0x3fff
+/** Our EDNS UDP payload size: the DNS Flag Day 2020 value, safe from fragmentation. */
+export const EDNS_UDP_PAYLOAD = 1232
+const OPTION_ECS = 8
+
+/** Largest UDP reply the client accepts: 512 without EDNS, else its size capped at ours (RFC 6891 §6.2.5). */
+export function udpLimit(edns: Edns | undefined): number {
+  if (!edns) return 512
+  return Math.min(Math.max(edns.udpSize, 512), EDNS_UDP_PAYLOAD)
+}
+
+export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, scopePrefix = 0): Uint8Array {
+  const out = Buffer.allocUnsafe(maxSize)
+  const questionEnd = HEADER + query.nameLength + 4
+  out.set(query.packet.subarray(HEADER, questionEnd), HEADER)
+  const limit = maxSize - optLength(query.edns)
+  const context = { out, qnameLength: query.nameLength, limit, pos: questionEnd }
+  let flags = FLAG_QR | query.echoFlags | (plan.authoritative ? FLAG_AA : 0) | (plan.rcode & 0xf)
+  const answers = writeSection(context, plan.answer)
+  const authority = answers < 0 ? -1 : writeSection(context, plan.authority)
+  let additional = 0
+  if (authority >= 0) {
+    additional = writeSection(context, plan.additional)
+    if (additional < 0 && !plan.additionalRequired) additional = -additional - 1
+  }
+  const truncated = answers < 0 || authority < 0 || additional < 0
+  if (truncated) {
+    flags |= FLAG_TC
+    context.pos = questionEnd
+  }
+  const opt = query.edns ? 1 : 0
+  if (truncated) writeHeader(out, query.id, flags, 1, 0, 0, opt)
+  else writeHeader(out, query.id, flags, 1, answers, authority, additional + opt)
+  let end = context.pos
+  if (query.edns) end = writeOpt(out, end, query.edns, 0, scopePrefix)
+  return out.subarray(0, end)
+}
+
+/** A reply that only carries an rcode, with the question and OPT echoed when the query had them. */
+export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: number, nameLength: number, edns: Edns | undefined): Uint8Array {
+  const questionLength = nameLength > 0 ? nameLength + 4 : 0
+  const out = Buffer.allocUnsafe(HEADER + questionLength + optLength(edns))
+  out.set(packet.subarray(HEADER, HEADER + questionLength), HEADER)
+  writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, edns ? 1 : 0)
+  let end = HEADER + questionLength
+  // RFC 6891 §6.1.3: the upper 8 bits of a 12-bit rcode travel in the OPT record.
+  if (edns) end = writeOpt(out, end, edns, rcode >>> 4, 0)
+  return out.subarray(0, end)
+}
+
+function writeHeader(out: Buffer, id: number, flags: number, qd: number, an: number, ns: number, ar: number): void {
+  out.writeUInt16BE(id, 0)
+  out.writeUInt16BE(flags, 2)
+  out.writeUInt16BE(qd, 4)
+  out.writeUInt16BE(an, 6)
+  out.writeUInt16BE(ns, 8)
+  out.writeUInt16BE(ar, 10)
+}
+
+type WriteContext = { readonly out: Buffer; readonly qnameLength: number; readonly limit: number; pos: number }
+
+/**
+ * Writes whole RRsets while they fit. Returns the record count, or -(count + 1) when an RRset
+ * did not fit (everything before it stays written).
+ */
+function writeSection(context: WriteContext, refs: readonly RRsetRef[]): number {
+  let count = 0
+  for (const ref of refs) {
+    const written = writeRRset(context, ref.rrset, ref.owner)
+    if (written < 0) return -(count + 1)
+    count += written
+  }
+  return count
+}
+
+/** Writes one RRset at context.pos; returns its record count, or -1 (nothing written) when it does not fit. */
+function writeRRset(context: WriteContext, rrset: CompiledRRset, owner: OwnerRef): number {
+  const { out, qnameLength, limit } = context
+  let pos = context.pos
+  let ownerPos: number
+  let ownerLength: number
+  let ownerWire: Uint8Array | undefined
+  switch (owner.kind) {
+    case 'qname':
+      ownerPos = HEADER
+      ownerLength = qnameLength
+      break
+    case 'suffix':
+      ownerPos = HEADER + qnameLength - owner.wireLength
+      ownerLength = owner.wireLength
+      break
+    case 'name':
+      ownerPos = pos
+      ownerLength = owner.wire.length
+      ownerWire = owner.wire
+      break
+  }
+  const base = ownerPos + ownerLength - rrset.contextLength
+  const compressed = base + 255 <= MAX_POINTER
+  const pointerToOwner = ownerPos <= MAX_POINTER
+  for (let i = 0; i < rrset.records.length; i++) {
+    const record = rrset.records[i]!
+    const body = compressed ? record.body : record.plain
+    const fullOwner = ownerWire !== undefined && (i === 0 || !pointerToOwner)
+    const need = (fullOwner ? ownerLength : 2) + body.length
+    if (pos + need > limit) return -1
+    if (fullOwner) {
+      out.set(ownerWire as Uint8Array, pos)
+      pos += ownerLength
+    } else {
+      out.writeUInt16BE(0xc000 | ownerPos, pos)
+      pos += 2
+    }
+    out.set(body, pos)
+    if (compressed) {
+      const patches = record.patches
+      for (let p = 0; p < patches.length; p += 2) out.writeUInt16BE(0xc000 | (base + patches[p + 1]!), pos + patches[p]!)
+    }
+    pos += body.length
+  }
+  context.pos = pos
+  return rrset.records.length
+}
+
+function optLength(edns: Edns | undefined): number {
+  if (!edns) return 0
+  return 11 + (edns.clientSubnet ? 8 + edns.clientSubnet.address.length : 0)
+}
+
+/** Writes our OPT record: payload size, extended rcode, version 0, DO echoed (RFC 3225 §3), ECS echoed with `scopePrefix`. */
+function writeOpt(out: Buffer, pos: number, edns: Edns, extendedRcode: number, scopePrefix: number): number {
+  const subnet = edns.clientSubnet
+  out[pos] = 0
+  out.writeUInt16BE(41, pos + 1)
+  out.writeUInt16BE(EDNS_UDP_PAYLOAD, pos + 3)
+  out[pos + 5] = extendedRcode
+  out[pos + 6] = 0
+  out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, pos + 7)
+  out.writeUInt16BE(subnet ? 8 + subnet.address.length : 0, pos + 9)
+  pos += 11
+  if (subnet) {
+    // RFC 7871 §7.2.1: echo family, source prefix and address; the scope says how much of it we used.
+    out.writeUInt16BE(OPTION_ECS, pos)
+    out.writeUInt16BE(4 + subnet.address.length, pos + 2)
+    out.writeUInt16BE(subnet.family, pos + 4)
+    out[pos + 6] = subnet.sourcePrefix
+    out[pos + 7] = scopePrefix
+    out.set(subnet.address, pos + 8)
+    pos += 8 + subnet.address.length
+  }
+  return pos
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Process entry: `signpost serve` or `signpost check`. Process-level handlers live here and only here.
+
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { runCheck } from './check.ts'
+import { loadConfig } from './config/load-config.ts'
+import * as defaults from './config/defaults.ts'
+import type { Config } from './config/schema.ts'
+import { createLogger } from './log.ts'
+import { formatProblem } from './problem.ts'
+import { start, StartError } from './start.ts'
+
+const USAGE = `usage:
+  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT]
+  signpost check [--config FILE] [--zones DIR]`
+
+const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
+
+type Settings = { zonesDir: string; config: Config }
+
+/** Config file (explicit, or zones/signpost.yaml when present) and zone folder, flags first. */
+function settings(values: { config?: string | undefined; zones?: string | undefined }): { ok: true; settings: Settings } | { ok: false; messages: string[] } {
+  const configFile = values.config ?? (existsSync(defaults.DEFAULT_CONFIG_FILE) ? defaults.DEFAULT_CONFIG_FILE : undefined)
+  let config: Config = {}
+  if (configFile) {
+    const loaded = loadConfig(configFile)
+    if (!loaded.ok) return { ok: false, messages: loaded.problems.map(formatProblem) }
+    config = loaded.config
+  }
+  const zonesDir = values.zones ?? (configFile && config.zones ? resolve(dirname(configFile), config.zones) : defaults.DEFAULT_ZONES_DIR)
+  return { ok: true, settings: { zonesDir, config } }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    })
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`)
+    return EXIT.usage
+  }
+  const { values } = parsed
+  if (values.help || (command !== 'serve' && command !== 'check')) {
+    process.stderr.write(`${USAGE}\n`)
+    return values.help ? EXIT.ok : EXIT.usage
+  }
+  if (command === 'check' && (values.listen || values.admin)) {
+    process.stderr.write(`check takes --config and --zones only\n${USAGE}\n`)
+    return EXIT.usage
+  }
+  const resolved = settings(values)
+  if (!resolved.ok) {
+    for (const message of resolved.messages) process.stderr.write(`${message}\n`)
+    return EXIT.problems
+  }
+  const { config, zonesDir } = resolved.settings
+  if (command === 'check') return runCheck(zonesDir, process.stdout) ? EXIT.ok : EXIT.problems
+
+  const logger = createLogger(config.log?.level)
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'))
+  try {
+    const server = await start({
+      zonesDir,
+      listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
+      admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
+      tcp: {
+        idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
+        maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,
+      },
+      logQueries: config.log?.queries ?? false,
+      logger,
+    })
+    process.on('SIGHUP', () => {
+      const result = server.reload()
+      logger.info({ ok: result.ok, problems: result.problems.length, zones: result.zones.map((z) => `${z.name} ${z.serial}`) }, 'reload on SIGHUP')
+    })
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, 'signpost stopping')
+        void server.close().then(() => process.exit(EXIT.ok))
+      })
+    }
+    return -1
+  } catch (error) {
+    if (error instanceof StartError) {
+      logger.fatal(error.message)
+      return EXIT.startup
+    }
+    throw error
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (error: unknown) => {
+    process.stderr.write(`signpost: ${(error as Error).stack ?? String(error)}\n`)
+    process.exitCode = EXIT.startup
+  },
+)

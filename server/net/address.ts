@@ -1,0 +1,22 @@
+// Listen addresses as operators write them: `127.0.0.1:5353`, `[::1]:53`.
+
+import { isIP } from 'node:net'
+
+export type ListenAddress = { readonly host: string; readonly port: number; readonly family: 4 | 6 }
+
+export type AddressResult = { readonly ok: true; readonly address: ListenAddress } | { readonly ok: false; readonly message: string }
+
+export function parseListenAddress(text: string): AddressResult {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
+  const host = match?.[1] ?? match?.[2]
+  const port = Number(match?.[3])
+  if (!match || host === undefined) return { ok: false, message: `'${text}' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)` }
+  const family = isIP(host)
+  if (family === 0 || (family === 6) !== (match[1] !== undefined)) return { ok: false, message: `'${host}' in '${text}' is not an IP address${family === 6 ? ' (write IPv6 as [ADDRESS]:PORT)' : ''}` }
+  if (port > 65535) return { ok: false, message: `port ${port} in '${text}' is not from 0 to 65535` }
+  return { ok: true, address: { host, port, family: family as 4 | 6 } }
+}
+
+export function formatAddress(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+}

@@ -1,0 +1,41 @@
+// One packet in, one reply (or nothing) out, synchronously from decode to encode: the snapshot is
+// read once at the top, so a reload swapping it in between can't mix two versions in one reply.
+
+import type { Logger } from 'pino'
+import { answer } from '../dns/answer.ts'
+import { Rcode, type ClientInfo } from '../dns/types.ts'
+import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
+import { encodeReject, encodeResponse, udpLimit } from '../dns/wire/encode.ts'
+import type { Store } from '../state/store.ts'
+import { nameToText } from '../dns/name.ts'
+
+const TCP_LIMIT = 65535
+
+export type PacketHandler = (packet: Uint8Array, client: ClientInfo) => Uint8Array | undefined
+
+export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean): PacketHandler {
+  return (packet, client) => {
+    const snapshot = store.current
+    let decoded: Decoded | undefined
+    try {
+      decoded = decodeQuery(packet)
+      switch (decoded.kind) {
+        case 'drop':
+          return undefined
+        case 'reject':
+          return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns)
+        case 'query': {
+          const { query } = decoded
+          const plan = answer(query, snapshot)
+          if (logQueries) logger.info({ client: client.address, transport: client.transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
+          return encodeResponse(query, plan, client.transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns))
+        }
+      }
+    } catch (error) {
+      // A bug, not bad input: answer SERVFAIL and keep serving (CoreDNS `recover`).
+      logger.error({ err: error, client: client.address }, 'query handling failed')
+      if (decoded?.kind !== 'query') return undefined
+      return encodeReject(packet, { id: decoded.query.id, opcode: 0, echoFlags: decoded.query.echoFlags }, Rcode.SERVFAIL, decoded.query.nameLength, decoded.query.edns)
+    }
+  }
+}

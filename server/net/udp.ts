@@ -1,0 +1,22 @@
+// UDP listener: each datagram goes through the packet handler; the reply goes back to the sender.
+
+import dgram from 'node:dgram'
+import type { Logger } from 'pino'
+import type { PacketHandler } from './handle-packet.ts'
+
+export function listenUdp(host: string, port: number, family: 4 | 6, handle: PacketHandler, logger: Logger): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 })
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject)
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', reject)
+      // Send failures (client gone, buffer full) are the client's loss, never the server's.
+      socket.on('error', (error) => logger.warn({ err: error }, 'udp socket error'))
+      socket.on('message', (packet, remote) => {
+        const reply = handle(packet, { address: remote.address, port: remote.port, transport: 'udp' })
+        if (reply) socket.send(reply, remote.port, remote.address)
+      })
+      resolve(socket)
+    })
+  })
+}

@@ -1,0 +1,47 @@
+// Loads every `*.zone` file of a folder. Each file is one zone; its origin is its `$ORIGIN`, else
+// the file name without `.zone`. One bad zone is rejected with its problems; the others load.
+
+import { readdirSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { compileZone, type CompiledZone } from '../dns/compile.ts'
+import { nameToText, parseName } from '../dns/name.ts'
+import type { Problem } from '../problem.ts'
+import { parseZoneFile } from './parse-zone.ts'
+import { buildZone } from './zone.ts'
+
+export type ZoneLoad =
+  | { readonly ok: true; readonly file: string; readonly zone: CompiledZone }
+  | { readonly ok: false; readonly file: string; readonly problems: readonly Problem[] }
+
+export type FolderResult = { readonly ok: true; readonly loads: readonly ZoneLoad[] } | { readonly ok: false; readonly problems: readonly Problem[] }
+
+const readText = (path: string): string => readFileSync(path, 'utf8')
+
+export function loadZoneFile(file: string): ZoneLoad {
+  const fallback = parseName(basename(file).replace(/\.zone$/, '') + '.', undefined)
+  if (!fallback.ok) return { ok: false, file, problems: [{ code: 'owner', file, line: 0, message: `file name gives no zone name: ${fallback.message}` }] }
+  const parsed = parseZoneFile(file, fallback.wire, readText)
+  if (!parsed.ok) return { ok: false, file, problems: parsed.problems }
+  const built = buildZone(parsed.zone, file)
+  if (!built.ok) return { ok: false, file, problems: built.problems }
+  return { ok: true, file, zone: compileZone(built.zone) }
+}
+
+export function loadZoneFolder(dir: string): FolderResult {
+  let files: string[]
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort().map((f) => join(dir, f))
+  } catch (error) {
+    return { ok: false, problems: [{ code: 'io', file: dir, line: 0, message: `cannot read zone folder: ${(error as Error).message}` }] }
+  }
+  const seen = new Map<string, string>()
+  const loads = files.map((file): ZoneLoad => {
+    const load = loadZoneFile(file)
+    if (!load.ok) return load
+    const other = seen.get(load.zone.key)
+    if (other) return { ok: false, file, problems: [{ code: 'duplicate-zone', file, line: 0, message: `zone ${nameToText(load.zone.zone.origin)} is already loaded from ${other}` }] }
+    seen.set(load.zone.key, file)
+    return load
+  })
+  return { ok: true, loads }
+}
