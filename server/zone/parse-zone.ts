@@ -84,8 +84,8 @@ export function parseZoneFile(file: string, fallbackOrigin: Uint8Array, readText
         } catch (error) {
           return problem('include', path, line, `cannot read $INCLUDE file ${target}: ${(error as Error).message}`)
         }
-        // RFC 1035 §5.1: the origin given here applies inside the included file only; the
-        // owner, TTL and origin in force when it ends do not leak back.
+        // RFC 1035 §5.1: the origin (and so the current owner) applies inside the included file
+        // only. $TTL carries on after it, as BIND and Knot read it.
         const inner: Cursor = { ...cursor }
         if (args[1]) {
           const origin = parseName(args[1].text, cursor.origin)
@@ -93,6 +93,8 @@ export function parseZoneFile(file: string, fallbackOrigin: Uint8Array, readText
           inner.origin = origin.wire
         }
         parseFile(target, text, inner, depth + 1)
+        cursor.defaultTtl = inner.defaultTtl
+        cursor.lastTtl = inner.lastTtl
         return
       }
       default:

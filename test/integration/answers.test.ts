@@ -1,9 +1,11 @@
 // The authoritative behaviours, asked with the real `dig` over real sockets.
 
 import { execFile } from 'node:child_process'
+import dgram from 'node:dgram'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dig } from '../support/dig.ts'
+import { buildQuery } from '../support/query.ts'
 import { startTestServer } from '../support/server.ts'
 
 const run = promisify(execFile)
@@ -133,6 +135,25 @@ describe('authoritative answers', () => {
     const r = await q('WwW.ExAmPlE.TeSt', 'A')
     expect(r.answer[0]).toMatch(/^WwW\.ExAmPlE\.TeSt\. 30 IN A /)
     expect(r.text).toContain(';WwW.ExAmPlE.TeSt.')
+  })
+
+  it('answers FORMERR to junk with a readable header, and drops responses (QR=1)', async () => {
+    const socket = dgram.createSocket('udp4')
+    const replies: Buffer[] = []
+    socket.on('message', (m) => replies.push(m))
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+    const twoQuestions = buildQuery('www.example.test', 1, { id: 0x4242 })
+    twoQuestions.writeUInt16BE(2, 4)
+    const response = buildQuery('www.example.test', 1, { id: 0x4343 })
+    response[2] = (response[2] as number) | 0x80
+    socket.send(response, server.port, '127.0.0.1')
+    socket.send(twoQuestions, server.port, '127.0.0.1')
+    for (let i = 0; i < 100 && replies.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 50))
+    socket.close()
+    expect(replies).toHaveLength(1)
+    expect(replies[0]?.readUInt16BE(0)).toBe(0x4242)
+    expect((replies[0]?.[3] as number) & 0xf).toBe(1)
   })
 
   it('answers NOTIMP to opcodes other than QUERY', async () => {

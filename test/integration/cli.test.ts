@@ -1,0 +1,117 @@
+// The command line as an operator uses it: `signpost check` in CI, `signpost serve` start-up
+// errors, SIGHUP reloads that keep the last good zone, the config file's located errors.
+
+import { execFile } from 'node:child_process'
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
+import dgram from 'node:dgram'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { dig } from '../support/dig.ts'
+import { spawnSignpost } from '../support/process.ts'
+
+const run = promisify(execFile)
+
+async function signpost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['server/main.ts', ...args])
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+function zoneFolder(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'signpost-cli-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
+}
+
+const GOOD = '$TTL 60\n@ SOA ns1 host 1 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\n'
+
+describe('signpost check', () => {
+  it('passes the shipped zones/ folder', async () => {
+    const r = await signpost(['check'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/ok example\.com\. serial \d+/)
+  })
+
+  it('prints every problem as file:line and exits non-zero', async () => {
+    const dir = zoneFolder({ 'good.test.zone': GOOD, 'bad.test.zone': GOOD + 'x A 192.0.2.300\ny CNAME www\ny A 192.0.2.1\n' })
+    const r = await signpost(['check', '--zones', dir])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`${join(dir, 'bad.test.zone')}:6: A: '192.0.2.300' is not an IPv4 address [rdata]`)
+    expect(r.stdout).toContain('ok good.test.')
+  })
+
+  it('reports config errors with file, line and field', async () => {
+    const dir = zoneFolder({ 'good.test.zone': GOOD, 'signpost.yaml': 'listen:\n  - 127.0.0.1:5353\n  - "localhost:99999"\nlog:\n  levle: debug\n' })
+    const r = await signpost(['check', '--config', join(dir, 'signpost.yaml')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`${join(dir, 'signpost.yaml')}:3: listen.1: 'localhost:99999' is not ADDRESS:PORT`)
+    expect(r.stderr).toContain(`${join(dir, 'signpost.yaml')}:5: log.levle: unknown key (a typo?)`)
+  })
+
+  it('rejects unknown flags with usage and exit code 2', async () => {
+    const r = await signpost(['check', '--zonez', 'x'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/usage:/)
+  })
+})
+
+describe('signpost serve', () => {
+  it('fails fast with a clear message when the port is taken', async () => {
+    const taken = dgram.createSocket('udp4')
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const port = taken.address().port
+    const r = await signpost(['serve', '--zones', 'zones', '--listen', `127.0.0.1:${port}`, '--admin', '127.0.0.1:0'])
+    taken.close()
+    expect(r.code).toBe(3)
+    expect(r.stdout + r.stderr).toContain(`cannot listen on udp 127.0.0.1:${port}: address already in use`)
+  })
+
+  it('reloads on SIGHUP; a broken zone keeps serving its last good version', async () => {
+    const dir = zoneFolder({ 'reload.test.zone': GOOD })
+    const server = await spawnSignpost(['--zones', dir])
+    try {
+      expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.10'])
+      const reloaded = () => new Promise<void>((resolve) => {
+        const seen = server.logs.length
+        const poll = setInterval(() => {
+          if (server.logs.slice(seen).some((l) => l['msg'] === 'reload on SIGHUP')) {
+            clearInterval(poll)
+            resolve()
+          }
+        }, 10)
+      })
+      writeFileSync(join(dir, 'reload.test.zone'), GOOD.replace('192.0.2.10', '192.0.2.20').replace(' 1 3600', ' 2 3600'))
+      server.child.kill('SIGHUP')
+      await reloaded()
+      expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.20'])
+
+      writeFileSync(join(dir, 'reload.test.zone'), GOOD.replace('192.0.2.10', 'not-an-address'))
+      server.child.kill('SIGHUP')
+      await reloaded()
+      expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.20'])
+      expect(server.logs.some((l) => l['msg'] === 'zone rejected; serving its last good version' && String(l['problem']).includes('reload.test.zone:5'))).toBe(true)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it('serves any folder with --zones and --listen, and reports health on the admin API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-cli-'))
+    cpSync('test/fixtures/zones/basic', dir, { recursive: true })
+    const server = await spawnSignpost(['--zones', dir])
+    try {
+      expect((await dig(server.port, ['+tcp', 'www.example.test'])).answer).toHaveLength(3)
+      const health = await fetch(`http://127.0.0.1:${server.adminPort}/healthz`)
+      expect(health.status).toBe(200)
+      expect(await health.json()).toEqual({ status: 'ok', zones: 1 })
+    } finally {
+      expect(await server.stop()).toBe(0)
+    }
+  })
+})

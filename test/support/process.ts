@@ -1,0 +1,50 @@
+// Runs `signpost serve` as its own process (the way an operator does), on ephemeral ports.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+
+export type ServerProcess = {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly adminPort: number
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[]
+  stop(): Promise<number | null>
+}
+
+export async function spawnSignpost(args: readonly string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const logs: Record<string, unknown>[] = []
+  let buffered = ''
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const started = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`signpost did not start: ${stderr}`)), 20_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`signpost exited with ${code}: ${stderr} ${JSON.stringify(logs)}`))
+    })
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        const entry = JSON.parse(line) as Record<string, unknown>
+        logs.push(entry)
+        if (entry['msg'] === 'signpost started') {
+          clearTimeout(timer)
+          resolve(entry)
+        }
+      }
+    })
+  })
+  const entry = await started
+  const port = Number(/:(\d+)$/.exec((entry['dns'] as string[])[0] as string)?.[1])
+  const adminPort = Number(/:(\d+)$/.exec(entry['admin'] as string)?.[1])
+  const stop = (): Promise<number | null> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve(child.exitCode)
+      child.once('exit', (code) => resolve(code))
+      child.kill('SIGTERM')
+    })
+  return { child, port, adminPort, logs, stop }
+}
