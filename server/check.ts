@@ -16,7 +16,7 @@ export function runCheck(zonesDir: string, out: Writable): boolean {
   let problems = 0
   for (const load of folder.loads) {
     if (load.ok) {
-      out.write(`ok ${nameToText(load.zone.zone.origin)} serial ${load.zone.zone.serial} (${load.file})\n`)
+      out.write(`ok ${nameToText(load.zone.origin)} serial ${load.zone.serial} (${load.file})\n`)
       continue
     }
     problems += load.problems.length

@@ -29,7 +29,8 @@ function settings(values: { config?: string | undefined; zones?: string | undefi
     if (!loaded.ok) return { ok: false, messages: loaded.problems.map(formatProblem) }
     config = loaded.config
   }
-  const zonesDir = values.zones ?? (configFile && config.zones ? resolve(dirname(configFile), config.zones) : defaults.DEFAULT_ZONES_DIR)
+  // Zones sit beside the config unless it says otherwise.
+  const zonesDir = values.zones ?? (configFile ? resolve(dirname(configFile), config.zones ?? '.') : defaults.DEFAULT_ZONES_DIR)
   return { ok: true, settings: { zonesDir, config } }
 }
 

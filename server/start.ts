@@ -60,7 +60,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     for (const load of folder.loads) {
       if (load.ok) {
         next.set(load.file, load.zone)
-        zoneLog.info({ zone: nameToText(load.zone.zone.origin), serial: load.zone.zone.serial, file: load.file, nodes: load.zone.nodes.size }, 'zone loaded')
+        zoneLog.info({ zone: nameToText(load.zone.origin), serial: load.zone.serial, file: load.file, nodes: load.zone.nodes.size }, 'zone loaded')
         continue
       }
       problems.push(...load.problems)
@@ -116,7 +116,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
 }
 
 function describeZones(zones: ReadonlyMap<string, CompiledZone>): { name: string; serial: number; file: string }[] {
-  return [...zones].map(([file, z]) => ({ name: nameToText(z.zone.origin), serial: z.zone.serial, file }))
+  return [...zones].map(([file, z]) => ({ name: nameToText(z.origin), serial: z.serial, file }))
 }
 
 function listenAddress(text: string): ListenAddress {

@@ -1,7 +1,7 @@
 // The DNS decision, pure: (query, snapshot) → AnswerPlan. No I/O, no clock. Steps as in
 // RFC 1034 §4.3.2: find the zone, find the node, then referral, exact answer, wildcard or NXDOMAIN.
 
-import type { CompiledZone } from './compile.ts'
+import type { CompiledZone, NodePlans } from './compile.ts'
 import { rcodePlan, type AnswerPlan } from './plan.ts'
 import { RRClass, RRType, Rcode, type Query } from './types.ts'
 import type { Snapshot } from '../state/snapshot.ts'
@@ -17,10 +17,11 @@ export function answer(query: Query, snapshot: Snapshot): AnswerPlan {
   if (!zone) return REFUSED
   const { node, exact } = closestEncloser(zone.nodes, query.key)
   if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return node.referral
-  const plans = exact ? node.plans : node.wildcard
+  const plans: NodePlans | undefined = exact ? node : node.wildcard
   if (!plans) return zone.nxdomain
   if (query.qtype === RRType.ANY) return plans.any
-  return plans.byType.get(query.qtype) ?? plans.otherwise
+  const index = plans.types.indexOf(query.qtype)
+  return index < 0 ? plans.otherwise : (plans.answers[index] as AnswerPlan)
 }
 
 /** The zone with the longest origin that is a suffix of the key, if any. */

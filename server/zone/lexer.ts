@@ -12,12 +12,13 @@ export type Entry = {
   readonly tokens: readonly Token[]
 }
 
-export type LexProblem = { readonly line: number; readonly message: string }
+export type LexProblem = { readonly line: number; readonly message: string; readonly tokens?: undefined }
 
-export type LexResult = { readonly ok: true; readonly entries: readonly Entry[] } | { readonly ok: false; readonly problem: LexProblem }
-
-export function lexMasterFile(text: string): LexResult {
-  const entries: Entry[] = []
+/**
+ * Entries one at a time, so a large zone's tokens never all exist at once; a problem ends the
+ * file (what follows it can't be read reliably).
+ */
+export function* lexMasterFile(text: string): Generator<Entry | LexProblem, void, undefined> {
   let tokens: Token[] = []
   let entryLine = 1
   let ownerOmitted = false
@@ -26,11 +27,6 @@ export function lexMasterFile(text: string): LexResult {
   let line = 1
   let atLineStart = true
   let i = 0
-
-  const finishEntry = (): void => {
-    if (tokens.length > 0) entries.push({ line: entryLine, ownerOmitted, tokens })
-    tokens = []
-  }
 
   while (i < text.length) {
     const c = text[i] as string
@@ -43,7 +39,8 @@ export function lexMasterFile(text: string): LexResult {
       line++
       i++
       if (depth === 0) {
-        finishEntry()
+        if (tokens.length > 0) yield { line: entryLine, ownerOmitted, tokens }
+        tokens = []
         atLineStart = true
       }
       continue
@@ -63,7 +60,7 @@ export function lexMasterFile(text: string): LexResult {
       continue
     }
     if (c === ')') {
-      if (depth === 0) return { ok: false, problem: { line, message: "')' without a matching '('" } }
+      if (depth === 0) return yield { line, message: "')' without a matching '('" }
       depth--
       i++
       continue
@@ -72,10 +69,10 @@ export function lexMasterFile(text: string): LexResult {
       const start = ++i
       for (;;) {
         const q = text[i]
-        if (q === undefined || q === '\n') return { ok: false, problem: { line, message: 'unterminated quoted string' } }
+        if (q === undefined || q === '\n') return yield { line, message: 'unterminated quoted string' }
         if (q === '"') break
         if (q === '\\') {
-          if (text[i + 1] === undefined) return { ok: false, problem: { line, message: 'dangling backslash' } }
+          if (text[i + 1] === undefined) return yield { line, message: 'dangling backslash' }
           i += 2
           continue
         }
@@ -92,7 +89,7 @@ export function lexMasterFile(text: string): LexResult {
       if (w === ' ' || w === '\t' || w === '\r' || w === '\n' || w === ';' || w === '(' || w === ')' || w === '"') break
       if (w === '\\') {
         const next = text[i + 1]
-        if (next === undefined || next === '\n') return { ok: false, problem: { line, message: 'dangling backslash' } }
+        if (next === undefined || next === '\n') return yield { line, message: 'dangling backslash' }
         i += 2
         continue
       }
@@ -100,7 +97,6 @@ export function lexMasterFile(text: string): LexResult {
     }
     tokens.push({ text: text.slice(start, i), quoted: false })
   }
-  if (depth > 0) return { ok: false, problem: { line: depthOpenedOn, message: "'(' is never closed" } }
-  finishEntry()
-  return { ok: true, entries }
+  if (depth > 0) return yield { line: depthOpenedOn, message: "'(' is never closed" }
+  if (tokens.length > 0) yield { line: entryLine, ownerOmitted, tokens }
 }

@@ -39,7 +39,7 @@ export function loadZoneFolder(dir: string): FolderResult {
     const load = loadZoneFile(file)
     if (!load.ok) return load
     const other = seen.get(load.zone.key)
-    if (other) return { ok: false, file, problems: [{ code: 'duplicate-zone', file, line: 0, message: `zone ${nameToText(load.zone.zone.origin)} is already loaded from ${other}` }] }
+    if (other) return { ok: false, file, problems: [{ code: 'duplicate-zone', file, line: 0, message: `zone ${nameToText(load.zone.origin)} is already loaded from ${other}` }] }
     seen.set(load.zone.key, file)
     return load
   })

@@ -44,12 +44,8 @@ export function parseZoneFile(file: string, fallbackOrigin: Uint8Array, readText
   }
 
   const parseFile = (path: string, text: string, cursor: Cursor, depth: number): void => {
-    const lexed = lexMasterFile(text)
-    if (!lexed.ok) {
-      problem('syntax', path, lexed.problem.line, lexed.problem.message)
-      return
-    }
-    for (const entry of lexed.entries) {
+    for (const entry of lexMasterFile(text)) {
+      if (!entry.tokens) return problem('syntax', path, entry.line, entry.message)
       const first = entry.tokens[0] as Token
       if (!entry.ownerOmitted && !first.quoted && first.text.startsWith('$')) {
         directive(path, entry.line, first.text.toUpperCase(), entry.tokens.slice(1), cursor, depth)

@@ -35,7 +35,7 @@ class RDataWriter {
     this.bytes(wire)
   }
   finish(): RData {
-    return { wire: Uint8Array.from(this.#bytes), names: this.#names }
+    return { wire: Buffer.from(this.#bytes), names: this.#names }
   }
 }
 
