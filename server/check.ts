@@ -1,31 +1,27 @@
-// `signpost check`: loads everything a serve would and prints every problem as file:line. An
-// operator's zone repo runs it in CI before a deploy.
+// `signpost check`: loads everything a serve would (config, zones, GeoIP database, GSLB names
+// against zones) and prints every problem as file:line. An operator's zone repo runs it in CI.
 
 import type { Writable } from 'node:stream'
 import { nameToText } from './dns/name.ts'
 import { formatProblem } from './problem.ts'
-import { loadZoneFolder } from './zone/load-zones.ts'
+import { loadInputs, type Sources } from './state/load-inputs.ts'
 
 /** Prints the result; true when there is nothing to fix. */
-export function runCheck(zonesDir: string, out: Writable): boolean {
-  const folder = loadZoneFolder(zonesDir)
-  if (!folder.ok) {
-    for (const problem of folder.problems) out.write(`${formatProblem(problem)}\n`)
+export async function runCheck(sources: Sources, out: Writable): Promise<boolean> {
+  const result = await loadInputs(sources, undefined)
+  if (!result.ok) {
+    for (const problem of result.problems) out.write(`${formatProblem(problem)}\n`)
+    out.write(`${result.problems.length} problem(s)\n`)
     return false
   }
-  let problems = 0
-  for (const load of folder.loads) {
-    if (load.ok) {
-      out.write(`ok ${nameToText(load.zone.origin)} serial ${load.zone.serial} (${load.file})\n`)
-      continue
-    }
-    problems += load.problems.length
-    for (const problem of load.problems) out.write(`${formatProblem(problem)}\n`)
-  }
-  if (folder.loads.length === 0) {
-    out.write(`${zonesDir}: no *.zone files\n`)
+  const { inputs, zoneProblems } = result
+  for (const [file, zone] of inputs.zonesByFile) out.write(`ok ${nameToText(zone.origin)} serial ${zone.serial} (${file})\n`)
+  for (const name of inputs.gslb.names) out.write(`ok gslb ${name.fqdn} ${name.policy.kind} over ${name.servers.length} server(s)\n`)
+  for (const problem of zoneProblems) out.write(`${formatProblem(problem)}\n`)
+  if (inputs.zonesByFile.size === 0 && zoneProblems.length === 0) {
+    out.write(`${sources.zonesDir}: no *.zone files\n`)
     return false
   }
-  out.write(problems === 0 ? `${folder.loads.length} zone(s) ok\n` : `${problems} problem(s)\n`)
-  return problems === 0
+  out.write(zoneProblems.length === 0 ? 'everything ok\n' : `${zoneProblems.length} problem(s)\n`)
+  return zoneProblems.length === 0
 }

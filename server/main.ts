@@ -10,7 +10,8 @@ import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
 import { createLogger } from './log.ts'
 import { formatProblem } from './problem.ts'
-import { start, StartError } from './start.ts'
+import { LoadError, start, StartError } from './start.ts'
+import type { Sources } from './state/load-inputs.ts'
 
 const USAGE = `usage:
   signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT]
@@ -18,7 +19,7 @@ const USAGE = `usage:
 
 const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
 
-type Settings = { zonesDir: string; config: Config }
+type Settings = { sources: Sources; config: Config }
 
 /** Config file (explicit, or zones/signpost.yaml when present) and zone folder, flags first. */
 function settings(values: { config?: string | undefined; zones?: string | undefined }): { ok: true; settings: Settings } | { ok: false; messages: string[] } {
@@ -31,7 +32,7 @@ function settings(values: { config?: string | undefined; zones?: string | undefi
   }
   // Zones sit beside the config unless it says otherwise.
   const zonesDir = values.zones ?? (configFile ? resolve(dirname(configFile), config.zones ?? '.') : defaults.DEFAULT_ZONES_DIR)
-  return { ok: true, settings: { zonesDir, config } }
+  return { ok: true, settings: { sources: { configFile, zonesDir }, config } }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -61,14 +62,14 @@ async function main(argv: string[]): Promise<number> {
     for (const message of resolved.messages) process.stderr.write(`${message}\n`)
     return EXIT.problems
   }
-  const { config, zonesDir } = resolved.settings
-  if (command === 'check') return runCheck(zonesDir, process.stdout) ? EXIT.ok : EXIT.problems
+  const { config, sources } = resolved.settings
+  if (command === 'check') return (await runCheck(sources, process.stdout)) ? EXIT.ok : EXIT.problems
 
   const logger = createLogger(config.log?.level)
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'))
   try {
     const server = await start({
-      zonesDir,
+      sources,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
       tcp: {
@@ -79,8 +80,9 @@ async function main(argv: string[]): Promise<number> {
       logger,
     })
     process.on('SIGHUP', () => {
-      const result = server.reload()
-      logger.info({ ok: result.ok, problems: result.problems.length, zones: result.zones.map((z) => `${z.name} ${z.serial}`) }, 'reload on SIGHUP')
+      void server.reload().then((result) => {
+        logger.info({ ok: result.ok, problems: result.ok ? 0 : result.problems.length, zones: result.zones.map((z) => `${z.name} ${z.serial}`) }, 'reload on SIGHUP')
+      })
     })
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
@@ -93,6 +95,10 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof StartError) {
       logger.fatal(error.message)
       return EXIT.startup
+    }
+    if (error instanceof LoadError) {
+      for (const problem of error.problems) logger.fatal({ problem: formatProblem(problem) }, 'not starting: fix this first')
+      return EXIT.problems
     }
     throw error
   }

@@ -12,12 +12,12 @@ import { parseListenAddress, formatAddress, type ListenAddress } from './net/add
 import { listenTcp, type TcpListener, type TcpOptions } from './net/tcp.ts'
 import { listenUdp } from './net/udp.ts'
 import { formatProblem, type Problem } from './problem.ts'
-import { buildSnapshot } from './state/snapshot.ts'
+import { buildSnapshot, NO_ADMIN, type Snapshot } from './state/snapshot.ts'
+import { loadInputs, type Inputs, type LoadResult, type Sources } from './state/load-inputs.ts'
 import { createStore, type Store } from './state/store.ts'
-import { loadZoneFolder } from './zone/load-zones.ts'
 
 export type StartOptions = {
-  readonly zonesDir: string
+  readonly sources: Sources
   readonly listen: readonly string[]
   /** Admin API address, or undefined for none. */
   readonly admin: string | undefined
@@ -28,52 +28,60 @@ export type StartOptions = {
 
 export type BoundAddress = { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
 
-export type ReloadResult = { readonly ok: boolean; readonly problems: readonly Problem[]; readonly zones: readonly { name: string; serial: number; file: string }[] }
+export type ZoneSummary = { readonly name: string; readonly serial: number; readonly file: string }
+
+export type ReloadResult =
+  | { readonly ok: true; readonly zones: readonly ZoneSummary[] }
+  /** `applied`: zone problems only; the other zones and the config were taken. */
+  | { readonly ok: false; readonly applied: boolean; readonly problems: readonly Problem[]; readonly zones: readonly ZoneSummary[] }
 
 export type RunningServer = {
   readonly addresses: readonly BoundAddress[]
   readonly adminAddress: string | undefined
   readonly store: Store
-  /** Re-reads the zone folder; a zone that fails keeps its last good version. */
-  reload(): ReloadResult
+  /** Re-reads config, zones and GeoIP database; see state/load-inputs.ts for what a problem rejects. */
+  reload(): Promise<ReloadResult>
   close(): Promise<void>
 }
 
 /** A start-up failure an operator must fix (bad address, port taken, no permission). */
 export class StartError extends Error {}
 
+/** The first load found problems that leave nothing sensible to serve (config, GeoIP, GSLB). */
+export class LoadError extends Error {
+  readonly problems: readonly Problem[]
+  constructor(problems: readonly Problem[]) {
+    super(problems.map(formatProblem).join('\n'))
+    this.problems = problems
+  }
+}
+
 export async function start(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger
-  const zoneLog = logger.child({ component: 'zone' })
-  let zonesByFile = new Map<string, CompiledZone>()
-  let generation = 0
-  const store = createStore(buildSnapshot(generation, []))
+  const loadLog = logger.child({ component: 'load' })
+  const first = await loadInputs(options.sources, undefined)
+  if (!first.ok) throw new LoadError(first.problems)
+  let inputs = first.inputs
+  logLoad(loadLog, first, undefined)
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), NO_ADMIN, inputs.geo))
+  logPicks(logger.child({ component: 'gslb' }), undefined, store.current)
 
-  const reload = (): ReloadResult => {
-    const folder = loadZoneFolder(options.zonesDir)
-    if (!folder.ok) {
-      for (const problem of folder.problems) zoneLog.error({ problem: formatProblem(problem) }, 'zone folder not loaded; serving the last good zones')
-      return { ok: false, problems: folder.problems, zones: describeZones(zonesByFile) }
+  const reload = async (): Promise<ReloadResult> => {
+    const result = await loadInputs(options.sources, inputs)
+    if (!result.ok) {
+      for (const problem of result.problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
+      return { ok: false, applied: false, problems: result.problems, zones: describeZones(inputs.zonesByFile) }
     }
-    const next = new Map<string, CompiledZone>()
-    const problems: Problem[] = []
-    for (const load of folder.loads) {
-      if (load.ok) {
-        next.set(load.file, load.zone)
-        zoneLog.info({ zone: nameToText(load.zone.origin), serial: load.zone.serial, file: load.file, nodes: load.zone.nodes.size }, 'zone loaded')
-        continue
-      }
-      problems.push(...load.problems)
-      const previous = zonesByFile.get(load.file)
-      if (previous) next.set(load.file, previous)
-      for (const problem of load.problems) zoneLog.error({ problem: formatProblem(problem) }, previous ? 'zone rejected; serving its last good version' : 'zone rejected')
-    }
-    zonesByFile = next
-    store.publish(buildSnapshot(++generation, [...next.values()]))
-    return { ok: problems.length === 0, problems, zones: describeZones(next) }
+    const previous = inputs
+    inputs = result.inputs
+    logLoad(loadLog, result, previous)
+    const before = store.current
+    store.publish(buildSnapshot(before.generation + 1, inputs.zones, inputs.gslb, before.gslb.health, before.gslb.admin, inputs.geo))
+    logPicks(logger.child({ component: 'gslb' }), before, store.current)
+    const zones = describeZones(inputs.zonesByFile)
+    return result.zoneProblems.length === 0 ? { ok: true, zones } : { ok: false, applied: true, problems: result.zoneProblems, zones }
   }
 
-  reload()
   const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries)
   const udpSockets: dgram.Socket[] = []
   const tcpServers: TcpListener[] = []
@@ -111,12 +119,38 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     await close()
     throw error
   }
-  logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(zonesByFile).map((z) => z.name) }, 'signpost started')
+  logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
   return { addresses, adminAddress, store, reload, close }
 }
 
-function describeZones(zones: ReadonlyMap<string, CompiledZone>): { name: string; serial: number; file: string }[] {
+function describeZones(zones: ReadonlyMap<string, CompiledZone>): ZoneSummary[] {
   return [...zones].map(([file, z]) => ({ name: nameToText(z.origin), serial: z.serial, file }))
+}
+
+/** One line per zone (re)loaded, one per zone problem. */
+function logLoad(log: Logger, result: Extract<LoadResult, { ok: true }>, previous: Inputs | undefined): void {
+  for (const [file, zone] of result.inputs.zonesByFile) {
+    if (previous?.zonesByFile.get(file) === zone) continue
+    log.info({ zone: nameToText(zone.origin), serial: zone.serial, file, nodes: zone.nodes.size }, 'zone loaded')
+  }
+  for (const problem of result.zoneProblems) {
+    const kept = result.keptZones.includes(problem.file)
+    log.error({ problem: formatProblem(problem) }, kept ? 'zone rejected; serving its last good version' : 'zone rejected')
+  }
+}
+
+/** Logs each GSLB name and family whose reason (healthy, fail-open, …) changed. */
+export function logPicks(log: Logger, before: Snapshot | undefined, after: Snapshot): void {
+  for (const [key, tables] of after.gslb.tables) {
+    const old = before?.gslb.tables.get(key)
+    for (const family of ['v4', 'v6'] as const) {
+      const table = tables[family]
+      if (!table || old?.[family]?.reason === table.reason) continue
+      const line = { name: tables.name.fqdn, family, reason: table.reason, servers: table.servers.map((s) => s.address) }
+      if (table.reason === 'healthy') log.info(line, 'gslb answers')
+      else log.warn(line, 'gslb answers without a healthy server')
+    }
+  }
 }
 
 function listenAddress(text: string): ListenAddress {

@@ -2,17 +2,22 @@
 // schema (ajv); every problem names the file, the line and the field.
 
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import type { Problem } from '../problem.ts'
 import { parseListenAddress } from '../net/address.ts'
 import { configSchema, type Config } from './schema.ts'
 
-export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly problems: readonly Problem[] }
+/** Where a key path of the config sits, for problems found after validation (cross-checks with zones). */
+export type ConfigLocator = (path: readonly string[]) => { readonly file: string; readonly line: number }
+
+export type ConfigResult = { readonly ok: true; readonly config: Config; readonly locate: ConfigLocator } | { readonly ok: false; readonly problems: readonly Problem[] }
 
 const ajv = new Ajv({ allErrors: true })
 ajv.addFormat('listen-address', (text: string) => parseListenAddress(text).ok)
-const validate = ajv.compile(configSchema)
+ajv.addFormat('ip', (text: string) => isIP(text) !== 0)
+const validate = ajv.compile<Config>(configSchema)
 
 export function loadConfig(file: string): ConfigResult {
   let text: string
@@ -32,10 +37,17 @@ export function parseConfig(file: string, text: string): ConfigResult {
     return { ok: false, problems: doc.errors.map((e) => ({ code: 'config' as const, file, line: lineOf(e.pos[0]), message: e.message.split('\n')[0] as string })) }
   }
   const value: unknown = doc.toJS() ?? {}
-  if (validate(value)) return { ok: true, config: value }
+  if (validate(value)) {
+    const locate: ConfigLocator = (path) => {
+      const node = nodeAt(doc.contents, path)
+      return { file, line: node?.range ? lineOf(node.range[0]) : 1 }
+    }
+    return { ok: true, config: value, locate }
+  }
   const problems = (validate.errors ?? []).map((error): Problem => {
     const path = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    const field = error.keyword === 'additionalProperties' ? [...path, String(error.params['additionalProperty'])] : path
+    const extra = error.keyword === 'additionalProperties' ? error.params['additionalProperty'] : error.keyword === 'required' ? error.params['missingProperty'] : undefined
+    const field = extra === undefined ? path : [...path, String(extra)]
     const node = nodeAt(doc.contents, field) ?? nodeAt(doc.contents, path)
     return { code: 'config', file, line: node?.range ? lineOf(node.range[0]) : 1, message: `${field.join('.') || '(top level)'}: ${describe(error, value, path)}` }
   })
@@ -48,7 +60,12 @@ function describe(error: ErrorObject, root: unknown, path: readonly string[]): s
     case 'additionalProperties':
       return 'unknown key (a typo?)'
     case 'format':
+      if (error.params['format'] === 'ip') return `'${String(actual)}' is not an IP address`
       return error.params['format'] === 'listen-address' ? `'${String(actual)}' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)` : `'${String(actual)}' ${error.message ?? 'is invalid'}`
+    case 'required':
+      return `'${String(error.params['missingProperty'])}' is required`
+    case 'propertyName':
+      return `'${String(error.params['propertyName'])}' is not a valid name`
     case 'enum':
       return `'${String(actual)}' is not one of ${(error.params['allowedValues'] as unknown[]).join(', ')}`
     default:

@@ -1,46 +1,159 @@
-// The signpost.yaml schema: the single source for validation (ajv) and for the Config type.
+// The signpost.yaml schema (JSON Schema, checked by ajv) and the Config type it admits.
+// Keep the two side by side: a key added to one is added to the other.
 
-import type { JSONSchemaType } from 'ajv'
+export type AdminStateName = 'enabled' | 'disabled' | 'drain' | 'up'
+export type PolicyName = 'weighted' | 'failover' | 'nearest' | 'all'
+export type WhenDown = 'fail_open' | 'nodata' | 'servfail' | 'fallback'
+
+export type SiteConfig = {
+  /** The site's VIPs (IPv4 and/or IPv6): the servers GSLB names answer with. */
+  vips: string[]
+  location?: { lat?: number; lon?: number; country?: string; continent?: string }
+  /** The two load balancers holding the VIP (VRRP), node name → its own address. */
+  lb_pair?: Record<string, string>
+  /** Name of an entry under `checks`. */
+  check?: string
+  weight?: number
+}
+
+export type CheckConfig = {
+  type: 'tcp' | 'http' | 'https' | 'dns'
+  port?: number
+  interval_ms?: number
+  timeout_ms?: number
+  rise?: number
+  fall?: number
+  method?: string
+  path?: string
+  host?: string
+  status?: number[]
+  body?: string
+  query?: string
+  qtype?: 'A' | 'AAAA'
+}
+
+export type NameConfig = {
+  policy: PolicyName
+  /** Per-site weights (weighted, nearest ties, all); default: the site's weight. */
+  weights?: Record<string, number>
+  /** failover: groups of sites in order; a bare site name is a group of one. */
+  order?: (string | string[])[]
+  max_answers?: number
+  ttl?: number
+  when_down?: WhenDown
+  /** when_down: fallback — a site name or an address answered when nothing is healthy. */
+  fallback?: string
+  /** when_down: nodata — the negative TTL of that answer. */
+  negative_ttl?: number
+}
 
 export type Config = {
-  /** DNS listen addresses, `ADDRESS:PORT` (IPv6 as `[ADDRESS]:PORT`). */
   listen?: string[]
-  /** Zone folder, relative to the config file. */
   zones?: string
   admin?: { listen?: string }
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
+  geoip?: { database: string; cache?: number }
+  checks?: Record<string, CheckConfig>
+  sites?: Record<string, SiteConfig>
+  names?: Record<string, NameConfig>
 }
 
-export const configSchema: JSONSchemaType<Config> = {
+const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const
+const siteName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const
+
+export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    listen: { type: 'array', items: { type: 'string', format: 'listen-address' }, minItems: 1, nullable: true },
-    zones: { type: 'string', minLength: 1, nullable: true },
-    admin: {
-      type: 'object',
-      additionalProperties: false,
-      nullable: true,
-      properties: { listen: { type: 'string', format: 'listen-address', nullable: true } },
-    },
+    listen: { type: 'array', items: { type: 'string', format: 'listen-address' }, minItems: 1 },
+    zones: { type: 'string', minLength: 1 },
+    admin: { type: 'object', additionalProperties: false, properties: { listen: { type: 'string', format: 'listen-address' } } },
     tcp: {
       type: 'object',
       additionalProperties: false,
-      nullable: true,
-      properties: {
-        idle_timeout_ms: { type: 'integer', minimum: 100, maximum: 3600000, nullable: true },
-        max_connections: { type: 'integer', minimum: 1, maximum: 100000, nullable: true },
-      },
+      properties: { idle_timeout_ms: int(100, 3_600_000), max_connections: int(1, 100_000) },
     },
     log: {
       type: 'object',
       additionalProperties: false,
-      nullable: true,
-      properties: {
-        level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], nullable: true },
-        queries: { type: 'boolean', nullable: true },
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] }, queries: { type: 'boolean' } },
+    },
+    geoip: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['database'],
+      properties: { database: { type: 'string', minLength: 1 }, cache: int(0, 10_000_000) },
+    },
+    checks: {
+      type: 'object',
+      propertyNames: siteName,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: { enum: ['tcp', 'http', 'https', 'dns'] },
+          port: int(1, 65535),
+          interval_ms: int(100, 3_600_000),
+          timeout_ms: int(10, 60_000),
+          rise: int(1, 100),
+          fall: int(1, 100),
+          method: { enum: ['GET', 'HEAD', 'POST', 'OPTIONS'] },
+          path: { type: 'string', pattern: '^/' },
+          host: { type: 'string', minLength: 1 },
+          status: { type: 'array', items: int(100, 599), minItems: 1 },
+          body: { type: 'string', minLength: 1 },
+          query: { type: 'string', minLength: 1 },
+          qtype: { enum: ['A', 'AAAA'] },
+        },
+      },
+    },
+    sites: {
+      type: 'object',
+      propertyNames: siteName,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['vips'],
+        properties: {
+          vips: { type: 'array', items: { type: 'string', format: 'ip' }, minItems: 1 },
+          location: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            dependencies: { lat: ['lon'], lon: ['lat'] },
+            properties: {
+              lat: { type: 'number', minimum: -90, maximum: 90 },
+              lon: { type: 'number', minimum: -180, maximum: 180 },
+              country: { type: 'string', pattern: '^[A-Z]{2}$' },
+              continent: { enum: ['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'] },
+            },
+          },
+          lb_pair: { type: 'object', propertyNames: siteName, additionalProperties: { type: 'string', format: 'ip' }, minProperties: 2, maxProperties: 2 },
+          check: siteName,
+          weight: int(0, 1000),
+        },
+      },
+    },
+    names: {
+      type: 'object',
+      propertyNames: { type: 'string', pattern: '^([A-Za-z0-9_*-]+\\.)+$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['policy'],
+        properties: {
+          policy: { enum: ['weighted', 'failover', 'nearest', 'all'] },
+          weights: { type: 'object', propertyNames: siteName, additionalProperties: int(0, 1000) },
+          order: { type: 'array', minItems: 1, items: { anyOf: [siteName, { type: 'array', items: siteName, minItems: 1 }] } },
+          max_answers: int(1, 64),
+          ttl: int(0, 300),
+          when_down: { enum: ['fail_open', 'nodata', 'servfail', 'fallback'] },
+          fallback: { type: 'string', minLength: 1 },
+          negative_ttl: int(0, 86400),
+        },
       },
     },
   },
-}
+} as const

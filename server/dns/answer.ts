@@ -1,35 +1,83 @@
-// The DNS decision, pure: (query, snapshot) → AnswerPlan. No I/O, no clock. Steps as in
-// RFC 1034 §4.3.2: find the zone, find the node, then referral, exact answer, wildcard or NXDOMAIN.
+// The DNS decision, pure: (query, client, snapshot, turn) → AnswerPlan plus the ECS scope it used.
+// No I/O, no clock; `turn` is the rotation counter the caller passes in. Steps as in RFC 1034
+// §4.3.2: find the zone, find the node, then referral, GSLB choice, exact answer, wildcard or NXDOMAIN.
 
 import type { CompiledZone, NodePlans } from './compile.ts'
 import { rcodePlan, type AnswerPlan } from './plan.ts'
-import { RRClass, RRType, Rcode, type Query } from './types.ts'
-import type { Snapshot } from '../state/snapshot.ts'
+import { RRClass, RRType, Rcode, type ClientInfo, type Query } from './types.ts'
+import { lookupAddress } from '../geo/client-location.ts'
+import { distanceKm } from '../geo/distance.ts'
+import type { FamilyTable, NearestSite } from '../gslb/tables.ts'
+import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
 import { closestEncloser } from '../zone/lookup.ts'
 
-const REFUSED = rcodePlan(Rcode.REFUSED)
+export type Answer = {
+  readonly plan: AnswerPlan
+  /** ECS scope prefix (RFC 7871 §7.2.1): how much of the client subnet the answer depended on. */
+  readonly scope: number
+}
 
-export function answer(query: Query, snapshot: Snapshot): AnswerPlan {
+const REFUSED: Answer = { plan: rcodePlan(Rcode.REFUSED), scope: 0 }
+
+export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, turn: number): Answer {
   if (query.qclass !== RRClass.IN) return REFUSED
   // Zone transfers are not offered.
   if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) return REFUSED
-  const zone = findZone(snapshot, query.key)
+  const zone = findZone(snapshot.zones, query.key)
   if (!zone) return REFUSED
   const { node, exact } = closestEncloser(zone.nodes, query.key)
-  if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return node.referral
+  if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return { plan: node.referral, scope: 0 }
+  if (exact && (query.qtype === RRType.A || query.qtype === RRType.AAAA)) {
+    const tables = snapshot.gslb.tables.get(query.key)
+    const table = tables && (query.qtype === RRType.A ? tables.v4 : tables.v6)
+    if (table) return gslbAnswer(table, query, client, snapshot, turn)
+  }
   const plans: NodePlans | undefined = exact ? node : node.wildcard
-  if (!plans) return zone.nxdomain
-  if (query.qtype === RRType.ANY) return plans.any
+  if (!plans) return { plan: zone.nxdomain, scope: 0 }
+  if (query.qtype === RRType.ANY) return { plan: plans.any, scope: 0 }
   const index = plans.types.indexOf(query.qtype)
-  return index < 0 ? plans.otherwise : (plans.answers[index] as AnswerPlan)
+  return { plan: index < 0 ? plans.otherwise : (plans.answers[index] as AnswerPlan), scope: 0 }
+}
+
+function gslbAnswer(table: FamilyTable, query: Query, client: ClientInfo, snapshot: Snapshot, turn: number): Answer {
+  switch (table.kind) {
+    case 'fixed':
+      return { plan: table.plan, scope: 0 }
+    case 'rotation':
+      return { plan: table.plans[turn % table.plans.length] as AnswerPlan, scope: 0 }
+    case 'nearest': {
+      const subnet = query.edns?.clientSubnet
+      const located = snapshot.geo?.locate(lookupAddress(subnet, client.address).ip)
+      // The answer depended on the client's network as the database drew it.
+      const scope = subnet && subnet.sourcePrefix > 0 && located ? located.prefixLength : 0
+      const site = located?.location ? nearestSite(table.sites, located.location) : undefined
+      const plans = site ? site.plans : table.unlocated
+      return { plan: plans[turn % plans.length] as AnswerPlan, scope }
+    }
+  }
+}
+
+/** The closest site; a tie goes to the higher weight, then to the first listed. */
+export function nearestSite(sites: readonly NearestSite[], client: NonNullable<NearestSite['location']>): NearestSite | undefined {
+  let best: NearestSite | undefined
+  let bestDistance = Infinity
+  for (const site of sites) {
+    if (!site.location) continue
+    const distance = distanceKm(client, site.location)
+    if (distance < bestDistance || (distance === bestDistance && best && site.weight > best.weight)) {
+      best = site
+      bestDistance = distance
+    }
+  }
+  return best
 }
 
 /** The zone with the longest origin that is a suffix of the key, if any. */
-export function findZone(snapshot: Snapshot, key: string): CompiledZone | undefined {
-  const zones = snapshot.zones.byKey
+export function findZone(zones: ZoneSet, key: string): CompiledZone | undefined {
+  const byKey = zones.byKey
   let offset = 0
   for (;;) {
-    const zone = zones.get(offset === 0 ? key : key.slice(offset))
+    const zone = byKey.get(offset === 0 ? key : key.slice(offset))
     if (zone) return zone
     const length = key.charCodeAt(offset)
     if (length === 0 || Number.isNaN(length)) return undefined

@@ -4,7 +4,7 @@
 
 import { isSubdomain, labelOffsets, nameKey } from './name.ts'
 import { RRType, Rcode } from './types.ts'
-import type { AnswerPlan, CompiledRRset, CompiledRecord, OwnerRef, RRsetRef } from './plan.ts'
+import { AT_QNAME, makePlan, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from './plan.ts'
 import type { RData } from '../zone/rdata.ts'
 import type { RRset, Zone, ZoneNode } from '../zone/zone.ts'
 import { closestEncloser, wildcardKey } from '../zone/lookup.ts'
@@ -37,12 +37,15 @@ export type CompiledZone = {
   readonly key: string
   readonly nodes: ReadonlyMap<string, CompiledNode>
   readonly nxdomain: AnswerPlan
+  /** The NODATA answer (SOA with the negative TTL); GSLB names reuse it. */
+  readonly nodata: AnswerPlan
 }
 
 const CLASS_IN = 1
 const NONE: readonly never[] = Object.freeze([])
 const NO_PATCHES: readonly number[] = NONE
-const SELF: OwnerRef = Object.freeze({ kind: 'qname' })
+const SELF = AT_QNAME
+const plan = makePlan
 const MAX_CNAME_CHAIN = 8
 
 /** Encodes an RRset's records, compressing eligible names in the data against `context`. */
@@ -100,10 +103,6 @@ function sharedSuffix(name: Uint8Array, context: Uint8Array): { nameOffset: numb
   return undefined
 }
 
-function plan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false): AnswerPlan {
-  const shared = (refs: readonly RRsetRef[]): readonly RRsetRef[] => (refs.length === 0 ? NONE : refs)
-  return Object.freeze({ rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired })
-}
 
 /** `refs` and then `ref`, in an array of exactly that size (spread leaves spare capacity). */
 function withRef(refs: readonly RRsetRef[], ref: RRsetRef): RRsetRef[] {
@@ -248,5 +247,5 @@ export function compileZone(zone: Zone): CompiledZone {
       wildcard: star && !node.cut ? nodePlans(star, synthesized(star), SELF, node.name) : undefined,
     }))
   }
-  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: plan(Rcode.NXDOMAIN, [], [negativeSoa], []) })
+  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: plan(Rcode.NXDOMAIN, [], [negativeSoa], []), nodata })
 }

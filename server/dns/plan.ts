@@ -42,6 +42,17 @@ export type AnswerPlan = {
   readonly additionalRequired: boolean
 }
 
-export function rcodePlan(rcode: number): AnswerPlan {
-  return Object.freeze({ rcode, authoritative: false, answer: [], authority: [], additional: [], additionalRequired: false })
+const NONE: readonly never[] = Object.freeze([])
+
+/** A frozen plan; empty sections share one empty array (a zone of 100,000 names feels each). */
+export function makePlan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false): AnswerPlan {
+  const shared = (refs: readonly RRsetRef[]): readonly RRsetRef[] => (refs.length === 0 ? NONE : refs)
+  return Object.freeze({ rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired })
 }
+
+export function rcodePlan(rcode: number): AnswerPlan {
+  return makePlan(rcode, NONE, NONE, NONE, false)
+}
+
+/** The owner of an answer at the query name itself. */
+export const AT_QNAME: OwnerRef = Object.freeze({ kind: 'qname' })

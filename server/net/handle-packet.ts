@@ -14,6 +14,8 @@ const TCP_LIMIT = 65535
 export type PacketHandler = (packet: Uint8Array, client: ClientInfo) => Uint8Array | undefined
 
 export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean): PacketHandler {
+  // The rotation counter for GSLB answers; kept a small integer so it stays cheap.
+  let turn = 0
   return (packet, client) => {
     const snapshot = store.current
     let decoded: Decoded | undefined
@@ -26,9 +28,10 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
           return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns)
         case 'query': {
           const { query } = decoded
-          const plan = answer(query, snapshot)
+          turn = (turn + 1) & 0x3fffffff
+          const { plan, scope } = answer(query, client, snapshot, turn)
           if (logQueries) logger.info({ client: client.address, transport: client.transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
-          return encodeResponse(query, plan, client.transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns))
+          return encodeResponse(query, plan, client.transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope)
         }
       }
     } catch (error) {

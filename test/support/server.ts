@@ -3,9 +3,9 @@
 import { pino } from 'pino'
 import { start, type RunningServer } from '../../server/start.ts'
 
-export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number } = {}): Promise<RunningServer & { port: number }> {
+export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string } = {}): Promise<RunningServer & { port: number }> {
   const server = await start({
-    zonesDir,
+    sources: { zonesDir, configFile: options.configFile },
     listen: ['127.0.0.1:0'],
     admin: undefined,
     tcp: { idleTimeoutMs: options.idleTimeoutMs ?? 10_000, maxConnections: options.maxConnections ?? 1000 },

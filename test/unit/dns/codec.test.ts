@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { RRType, Rcode, type ClientInfo } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
 import { createPacketHandler, type PacketHandler } from '../../../server/net/handle-packet.ts'
-import { buildSnapshot } from '../../../server/state/snapshot.ts'
+import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, zoneSet } from '../../../server/state/snapshot.ts'
 import { createStore } from '../../../server/state/store.ts'
 import { loadZoneFolder } from '../../../server/zone/load-zones.ts'
 import { buildQuery, type QueryOptions } from '../../support/query.ts'
@@ -51,7 +51,7 @@ beforeAll(() => {
   const folder = loadZoneFolder(dir)
   if (!folder.ok || !folder.loads.every((l) => l.ok)) throw new Error(JSON.stringify(folder))
   const zones = folder.loads.flatMap((l) => (l.ok ? [l.zone] : []))
-  handle = createPacketHandler(createStore(buildSnapshot(1, zones)), pino({ level: 'silent' }), false)
+  handle = createPacketHandler(createStore(buildSnapshot(1, zoneSet(zones), EMPTY_GSLB, new Map(), NO_ADMIN, undefined)), pino({ level: 'silent' }), false)
 })
 
 function ask(name: string, type: number, transport: ClientInfo = udp, options: QueryOptions = {}): ReturnType<typeof Packet.parse> {

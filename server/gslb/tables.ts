@@ -1,0 +1,107 @@
+// Eligibility turned into ready answers. For each GSLB name and address family, every answer the
+// name can give under the current health and admin state is built when a snapshot is: a rotation
+// of plans indexed by the query counter (weighted, all, failover), or a rotation per site (nearest).
+// A query then only picks an entry.
+
+import { AT_QNAME, makePlan, rcodePlan, type AnswerPlan } from '../dns/plan.ts'
+import { Rcode } from '../dns/types.ts'
+import { effectiveAdminState, effectiveWeight, eligibility } from './eligibility.ts'
+import { smoothWeightedOrder } from './weighted.ts'
+import type { AdminView, Family, GslbName, HealthView, Location, PickReason, Server } from './types.ts'
+
+export type NearestSite = { readonly site: string; readonly location: Location | undefined; readonly weight: number; readonly plans: readonly AnswerPlan[] }
+
+export type FamilyTable =
+  | { readonly kind: 'rotation'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plans: readonly AnswerPlan[] }
+  | { readonly kind: 'nearest'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly sites: readonly NearestSite[]; readonly unlocated: readonly AnswerPlan[] }
+  | { readonly kind: 'fixed'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plan: AnswerPlan }
+
+export type NameTables = { readonly name: GslbName; readonly v4: FamilyTable | undefined; readonly v6: FamilyTable | undefined }
+
+const SERVFAIL = rcodePlan(Rcode.SERVFAIL)
+
+export function buildNameTables(name: GslbName, health: HealthView, admin: AdminView): NameTables {
+  return Object.freeze({ name, v4: familyTable(name, 4, health, admin), v6: familyTable(name, 6, health, admin) })
+}
+
+/** The set of servers to answer from and why; the nothing-eligible branch is the name's `when_down`. */
+export function answerSet(name: GslbName, family: Family, health: HealthView, admin: AdminView): { reason: PickReason; servers: readonly Server[] } | { reason: 'nodata' | 'servfail'; servers: readonly Server[] } {
+  const servers = name.servers.filter((s) => s.family === family)
+  const verdicts = servers.map((s) => eligibility(s, health, admin))
+  const where = (wanted: string): Server[] => servers.filter((_, i) => verdicts[i] === wanted)
+  const eligible = where('in')
+  if (eligible.length > 0) return { reason: 'healthy', servers: eligible }
+  const draining = where('drain')
+  if (draining.length > 0) return { reason: 'drain-only', servers: draining }
+  switch (name.whenDown.kind) {
+    case 'fail_open': {
+      // Everything an operator has not disabled, healthy or not (Route 53 and gdnsd do the same).
+      const notDisabled = servers.filter((s) => effectiveAdminState(s, admin) !== 'disabled')
+      return notDisabled.length > 0 ? { reason: 'fail-open', servers: notDisabled } : { reason: 'nodata', servers: [] }
+    }
+    case 'nodata':
+      return { reason: 'nodata', servers: [] }
+    case 'servfail':
+      return { reason: 'servfail', servers: [] }
+    case 'fallback': {
+      const fallback = name.whenDown.servers.filter((s) => s.family === family)
+      return fallback.length > 0 ? { reason: 'fallback', servers: fallback } : { reason: 'nodata', servers: [] }
+    }
+  }
+}
+
+function familyTable(name: GslbName, family: Family, health: HealthView, admin: AdminView): FamilyTable | undefined {
+  if (!name.servers.some((s) => s.family === family)) return undefined
+  const { reason, servers } = answerSet(name, family, health, admin)
+  if (reason === 'nodata') return { kind: 'fixed', reason, servers, plan: name.nodata }
+  if (reason === 'servfail') return { kind: 'fixed', reason, servers, plan: SERVFAIL }
+  const weightOf = (s: Server): number => effectiveWeight(s, name.weights.get(s.site) ?? 1, admin)
+  switch (name.policy.kind) {
+    case 'weighted':
+      return { kind: 'rotation', reason, servers, plans: weightedPlans(servers, weightOf, name.maxAnswers) }
+    case 'all':
+      return { kind: 'rotation', reason, servers, plans: rotationPlans(servers, name.maxAnswers) }
+    case 'failover': {
+      const group = name.policy.groups.map((sites) => servers.filter((s) => sites.includes(s.site))).find((g) => g.length > 0)
+      return { kind: 'rotation', reason, servers, plans: rotationPlans(group ?? servers, name.maxAnswers) }
+    }
+    case 'nearest': {
+      const siteNames = [...new Set(servers.map((s) => s.site))]
+      const sites = siteNames.map((site): NearestSite => {
+        const members = servers.filter((s) => s.site === site)
+        return { site, location: name.locations.get(site), weight: Math.max(...members.map(weightOf)), plans: rotationPlans(members, name.maxAnswers) }
+      })
+      return { kind: 'nearest', reason, servers, sites, unlocated: weightedPlans(servers, weightOf, name.maxAnswers) }
+    }
+  }
+}
+
+function answerPlan(servers: readonly Server[]): AnswerPlan {
+  return makePlan(Rcode.NOERROR, servers.map((s) => ({ rrset: s.rrset, owner: AT_QNAME })), [], [])
+}
+
+/** Plan i answers servers i, i+1, … (wrapping), up to `max`: successive queries rotate the order. */
+function rotationPlans(servers: readonly Server[], max: number): AnswerPlan[] {
+  const count = Math.min(max, servers.length)
+  return servers.map((_, start) => answerPlan(Array.from({ length: count }, (_, k) => servers[(start + k) % servers.length] as Server)))
+}
+
+/**
+ * Plan i starts at step i of the smooth weighted order and takes the next distinct servers up to
+ * `max`, so the first address of successive answers follows the weights. Weight 0 servers are
+ * left out unless every server has weight 0.
+ */
+function weightedPlans(servers: readonly Server[], weightOf: (s: Server) => number, max: number): AnswerPlan[] {
+  const weights = servers.map(weightOf)
+  const weighted = weights.some((w) => w > 0) ? servers.filter((_, i) => (weights[i] as number) > 0) : servers
+  const order = smoothWeightedOrder(weighted.map((s) => (weights.some((w) => w > 0) ? weightOf(s) : 1)))
+  const count = Math.min(max, weighted.length)
+  return order.map((_, start) => {
+    const picked: Server[] = []
+    for (let step = 0; picked.length < count; step++) {
+      const server = weighted[order[(start + step) % order.length] as number] as Server
+      if (!picked.includes(server)) picked.push(server)
+    }
+    return answerPlan(picked)
+  })
+}

@@ -1,0 +1,72 @@
+// Everything a snapshot is built from, read from disk and checked: signpost.yaml, the zone folder,
+// the GeoIP database, and the GSLB names checked against the zones. Zone problems reject only that
+// zone (its last good version stays); a config, GeoIP or GSLB problem rejects the whole load.
+
+import { dirname, resolve } from 'node:path'
+import { loadConfig } from '../config/load-config.ts'
+import type { Config } from '../config/schema.ts'
+import type { CompiledZone } from '../dns/compile.ts'
+import { openGeoDb, type GeoDb } from '../geo/geo-db.ts'
+import { buildGslb, type GslbConfig } from '../gslb/build.ts'
+import type { Problem } from '../problem.ts'
+import { loadZoneFolder } from '../zone/load-zones.ts'
+import { zoneSet, type ZoneSet } from './snapshot.ts'
+
+export type Inputs = {
+  readonly config: Config
+  readonly zonesByFile: ReadonlyMap<string, CompiledZone>
+  readonly zones: ZoneSet
+  readonly gslb: GslbConfig
+  readonly geo: GeoDb | undefined
+}
+
+export type Sources = { readonly configFile: string | undefined; readonly zonesDir: string }
+
+export type LoadResult =
+  | { readonly ok: true; readonly inputs: Inputs; readonly zoneProblems: readonly Problem[]; readonly keptZones: readonly string[] }
+  | { readonly ok: false; readonly problems: readonly Problem[] }
+
+const GEO_CACHE_DEFAULT = 10_000
+
+/** Loads all inputs; `previous` supplies the last good version of any zone that fails now. */
+export async function loadInputs(sources: Sources, previous: Inputs | undefined): Promise<LoadResult> {
+  let config: Config = {}
+  let locate = (_path: readonly string[]) => ({ file: sources.configFile ?? '(no config)', line: 0 })
+  if (sources.configFile) {
+    const loaded = loadConfig(sources.configFile)
+    if (!loaded.ok) return { ok: false, problems: loaded.problems }
+    config = loaded.config
+    locate = loaded.locate
+  }
+  const folder = loadZoneFolder(sources.zonesDir)
+  if (!folder.ok) return { ok: false, problems: folder.problems }
+  const zonesByFile = new Map<string, CompiledZone>()
+  const zoneProblems: Problem[] = []
+  const keptZones: string[] = []
+  for (const load of folder.loads) {
+    if (load.ok) {
+      zonesByFile.set(load.file, load.zone)
+      continue
+    }
+    zoneProblems.push(...load.problems)
+    const kept = previous?.zonesByFile.get(load.file)
+    if (kept) {
+      zonesByFile.set(load.file, kept)
+      keptZones.push(load.file)
+    }
+  }
+  const zones = zoneSet([...zonesByFile.values()])
+
+  let geo: GeoDb | undefined
+  if (config.geoip && sources.configFile) {
+    const path = resolve(dirname(sources.configFile), config.geoip.database)
+    try {
+      geo = await openGeoDb(path, config.geoip.cache ?? GEO_CACHE_DEFAULT)
+    } catch (error) {
+      return { ok: false, problems: [{ code: 'config', ...locate(['geoip', 'database']), message: `geoip.database: cannot open ${path}: ${(error as Error).message}` }] }
+    }
+  }
+  const gslb = buildGslb(config, zones, locate)
+  if (!gslb.ok) return { ok: false, problems: gslb.problems }
+  return { ok: true, inputs: { config, zonesByFile, zones, gslb: gslb.gslb, geo }, zoneProblems, keptZones }
+}
