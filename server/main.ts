@@ -2,7 +2,7 @@
 // Process entry: `signpost serve` or `signpost check`. Process-level handlers live here and only here.
 
 import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runCheck } from './check.ts'
 import { loadConfig } from './config/load-config.ts'
@@ -21,9 +21,13 @@ const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
 
 type Settings = { sources: Sources; config: Config }
 
-/** Config file (explicit, or zones/signpost.yaml when present) and zone folder, flags first. */
+/**
+ * Config file and zone folder, flags first. The config lives beside the zones: without --config it
+ * is signpost.yaml in the --zones folder, else zones/signpost.yaml, when the file exists.
+ */
 function settings(values: { config?: string | undefined; zones?: string | undefined }): { ok: true; settings: Settings } | { ok: false; messages: string[] } {
-  const configFile = values.config ?? (existsSync(defaults.DEFAULT_CONFIG_FILE) ? defaults.DEFAULT_CONFIG_FILE : undefined)
+  const besideZones = values.zones === undefined ? defaults.DEFAULT_CONFIG_FILE : join(values.zones, 'signpost.yaml')
+  const configFile = values.config ?? (existsSync(besideZones) ? besideZones : undefined)
   let config: Config = {}
   if (configFile) {
     const loaded = loadConfig(configFile)
