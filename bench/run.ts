@@ -6,7 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
@@ -16,20 +16,33 @@ const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
 
 function benchZone(): string {
   const lines = ['$ORIGIN bench.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
-  lines.push('www 30 A 192.0.2.10', 'www 30 A 198.51.100.10', 'www 30 A 203.0.113.10')
+  for (const name of ['www', 'geo']) lines.push(`${name} 30 A 192.0.2.10`, `${name} 30 A 198.51.100.10`, `${name} 30 A 203.0.113.10`)
   for (let i = 0; i < 100; i++) lines.push(`static${i} A 10.0.${i}.1`)
   return lines.join('\n') + '\n'
 }
 
-function queryFile(): string {
-  const lines: string[] = []
-  for (let i = 0; i < 1000; i++) {
-    const r = i % 10
-    if (r < 6) lines.push('www.bench.test A')
-    else if (r < 9) lines.push(`static${i % 100}.bench.test A`)
-    else lines.push(`missing${i}.bench.test A`)
+function benchConfig(geoDb: string): string {
+  return `geoip: { database: ${geoDb} }
+sites:
+  tokyo: { vips: [192.0.2.10], weight: 5, location: { lat: 35.68, lon: 139.76 } }
+  osaka: { vips: [198.51.100.10], weight: 3, location: { lat: 34.69, lon: 135.50 } }
+  frankfurt: { vips: [203.0.113.10], weight: 2, location: { lat: 50.11, lon: 8.68 } }
+names:
+  www.bench.test.: { policy: weighted }
+  geo.bench.test.: { policy: nearest }
+`
+}
+
+/** Query files, 1,000 lines each. */
+function queryFiles(): Record<string, string> {
+  const make = (line: (i: number) => string): string => Array.from({ length: 1000 }, (_, i) => line(i)).join('\n') + '\n'
+  return {
+    mix: make((i) => (i % 10 < 6 ? 'www.bench.test A' : i % 10 < 9 ? `static${i % 100}.bench.test A` : `missing${i}.bench.test A`)),
+    static: make((i) => `static${i % 100}.bench.test A`),
+    nxdomain: make((i) => `missing${i}.bench.test A`),
+    weighted: make(() => 'www.bench.test A'),
+    nearest: make(() => 'geo.bench.test A'),
   }
-  return lines.join('\n') + '\n'
 }
 
 function cpuTicks(pid: number): number {
@@ -59,20 +72,23 @@ async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string
 
 type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
 
-function dnsperf(port: number, file: string): { qps: number; completed: number; lost: number } {
-  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-q', '200', '-c', '4', '-t', '2'], { encoding: 'utf8' })
+/** EDNS Client Subnet 81.2.69.142/32 (London in the test database), as dnsperf's -E code:hex. */
+const ECS_LONDON = ['-E', '8:000120005102458e']
+
+function dnsperf(port: number, file: string, extra: readonly string[]): { qps: number; completed: number; lost: number } {
+  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-q', '200', '-c', '4', '-t', '2', ...extra], { encoding: 'utf8' })
   const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1])
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1])
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1])
   return { qps, completed, lost }
 }
 
-async function measure(name: string, child: ChildProcess, port: number, file: string): Promise<Result> {
+async function measure(name: string, child: ChildProcess, port: number, file: string, extra: readonly string[] = []): Promise<Result> {
   const pid = child.pid!
   // Warm up the JIT before measuring.
-  execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', '2', '-q', '200'], { encoding: 'utf8' })
+  execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', '2', '-q', '200', ...extra], { encoding: 'utf8' })
   const before = cpuTicks(pid)
-  const run = dnsperf(port, file)
+  const run = dnsperf(port, file, extra)
   const ticks = cpuTicks(pid) - before
   return { name, qps: Math.round(run.qps), cpuUsPerQuery: (ticks / CLK_TCK) * 1e6 / run.completed, rssMb: rssMb(pid), lost: run.lost }
 }
@@ -82,29 +98,38 @@ async function main(): Promise<void> {
   const zones = join(work, 'zones')
   mkdirSync(zones)
   writeFileSync(join(zones, 'bench.test.zone'), benchZone())
-  const queries = join(work, 'queries.txt')
-  writeFileSync(queries, queryFile())
+  writeFileSync(join(zones, 'signpost.yaml'), benchConfig(resolve('zones/geoip/GeoLite2-City-Test.mmdb')))
+  const files = Object.fromEntries(Object.entries(queryFiles()).map(([name, text]) => {
+    const path = join(work, `${name}.txt`)
+    writeFileSync(path, text)
+    return [name, path]
+  })) as Record<ReturnType<typeof Object.keys>[number], string>
   const results: Result[] = []
   const children: ChildProcess[] = []
   try {
     const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(raw)
     const rawPort = Number(await waitForLine(raw, /^(\d+)\n/))
-    results.push(await measure('raw Node dgram loop (floor)', raw, rawPort, queries))
+    results.push(await measure('raw Node dgram loop (floor)', raw, rawPort, files['static']!))
     raw.kill()
 
     const server = spawn('taskset', ['-c', '0', node, 'server/main.ts', 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(server)
     const port = Number(await waitForLine(server, /"udp 127\.0\.0\.1:(\d+)"/))
-    results.push(await measure('signpost (60% RR name, 30% static, 10% NXDOMAIN)', server, port, queries))
+    results.push(await measure('signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', server, port, files['mix']!))
+    results.push(await measure('signpost: static names', server, port, files['static']!))
+    results.push(await measure('signpost: NXDOMAIN', server, port, files['nxdomain']!))
+    results.push(await measure('signpost: GSLB weighted', server, port, files['weighted']!))
+    results.push(await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', server, port, files['nearest']!, ECS_LONDON))
     server.kill()
 
     console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1\n`)
-    console.log('| server | QPS | CPU µs/query | RSS MB | lost |')
-    console.log('| --- | ---: | ---: | ---: | ---: |')
-    for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.lost} |`)
-    const [floor, ours] = results as [Result, Result]
-    console.log(`\nsignpost: ${((ours.qps / floor.qps) * 100).toFixed(0)}% of the floor's QPS, ${(ours.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× its CPU per query`)
+    console.log('| run | QPS | CPU µs/query | vs floor | RSS MB | lost |')
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
+    const floor = results[0]!
+    for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} | ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× | ${r.rssMb.toFixed(0)} | ${r.lost} |`)
+    const staticCost = results[2]!.cpuUsPerQuery
+    for (const r of results.slice(4)) console.log(`${r.name}: ${(r.cpuUsPerQuery / staticCost).toFixed(2)}× a static answer's CPU`)
 
     await bigZone(children)
   } finally {

@@ -50,7 +50,12 @@ function gslbAnswer(table: FamilyTable, query: Query, client: ClientInfo, snapsh
       const located = snapshot.geo?.locate(lookupAddress(subnet, client.address).ip)
       // The answer depended on the client's network as the database drew it.
       const scope = subnet && subnet.sourcePrefix > 0 && located ? located.prefixLength : 0
-      const site = located?.location ? nearestSite(table.sites, located.location) : undefined
+      const location = located?.location
+      let site: NearestSite | null | undefined
+      if (location) {
+        site = table.memo.get(location)
+        if (site === undefined) table.memo.set(location, (site = nearestSite(table.sites, location) ?? null))
+      }
       const plans = site ? site.plans : table.unlocated
       return { plan: plans[turn % plans.length] as AnswerPlan, scope }
     }

@@ -13,7 +13,15 @@ export type NearestSite = { readonly site: string; readonly location: Location |
 
 export type FamilyTable =
   | { readonly kind: 'rotation'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plans: readonly AnswerPlan[] }
-  | { readonly kind: 'nearest'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly sites: readonly NearestSite[]; readonly unlocated: readonly AnswerPlan[] }
+  | {
+      readonly kind: 'nearest'
+      readonly reason: PickReason
+      readonly servers: readonly Server[]
+      readonly sites: readonly NearestSite[]
+      readonly unlocated: readonly AnswerPlan[]
+      /** Nearest site per client Location (the GeoIP cache hands out the same object per address): a memo, not state. */
+      readonly memo: WeakMap<Location, NearestSite | null>
+    }
   | { readonly kind: 'fixed'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plan: AnswerPlan }
 
 export type NameTables = { readonly name: GslbName; readonly v4: FamilyTable | undefined; readonly v6: FamilyTable | undefined }
@@ -71,7 +79,7 @@ function familyTable(name: GslbName, family: Family, health: HealthView, admin: 
         const members = servers.filter((s) => s.site === site)
         return { site, location: name.locations.get(site), weight: Math.max(...members.map(weightOf)), plans: rotationPlans(members, name.maxAnswers) }
       })
-      return { kind: 'nearest', reason, servers, sites, unlocated: weightedPlans(servers, weightOf, name.maxAnswers) }
+      return { kind: 'nearest', reason, servers, sites, unlocated: weightedPlans(servers, weightOf, name.maxAnswers), memo: new WeakMap() }
     }
   }
 }

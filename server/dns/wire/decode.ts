@@ -153,7 +153,7 @@ function readClientSubnet(packet: Uint8Array, at: number, length: number): Clien
   if (maxPrefix < 0 || sourcePrefix > maxPrefix || scopePrefix !== 0) return undefined
   const addressLength = Math.ceil(sourcePrefix / 8)
   if (length !== 4 + addressLength) return undefined
-  const address = Uint8Array.from(packet.subarray(at + 4, at + 4 + addressLength))
+  const address = packet.subarray(at + 4, at + 4 + addressLength)
   // Bits past the source prefix must be zero.
   const spare = addressLength * 8 - sourcePrefix
   if (spare > 0 && ((address[addressLength - 1] as number) & ((1 << spare) - 1)) !== 0) return undefined
