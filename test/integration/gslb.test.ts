@@ -120,7 +120,7 @@ describe('reloads', () => {
 
   it('re-reads the GeoIP database on reload, without a restart', async () => {
     const dir = fixtureCopy()
-    cpSync('../shared/geoip/GeoLite2-ASN-Test.mmdb', join(dir, 'geo.mmdb'))
+    cpSync('test/fixtures/geoip/GeoLite2-ASN-Test.mmdb', join(dir, 'geo.mmdb'))
     const server = await startTestServer(dir, { configFile: join(dir, 'signpost.yaml') })
     try {
       // The ASN database has no locations: the London client can't be placed.
