@@ -3,20 +3,50 @@
 
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import type { LbEvent, LbEventResult } from '../server/start.ts'
+import { bearerMatches } from './auth.ts'
 
 export type AdminDeps = {
   /** How many zones the current snapshot serves. */
   readonly zonesLoaded: () => number
+  readonly lbEvent: (event: LbEvent) => LbEventResult
+  /** Token every write must present as `Authorization: Bearer …`; without one, writes are refused. */
+  readonly writeToken: string | undefined
   readonly logger: Logger
 }
 
+const healthzReply = { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } as const
+const errorReply = { type: 'object', properties: { error: { type: 'string' } } } as const
+
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024 })
-  app.get('/healthz', {
-    schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } }, 503: { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } } },
-  }, async (_request, reply) => {
+
+  app.get('/healthz', { schema: { response: { 200: healthzReply, 503: healthzReply } } }, async (_request, reply) => {
     const zones = deps.zonesLoaded()
     return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
+  })
+
+  // Writes: one encapsulated context whose every route needs the bearer token.
+  void app.register(async (writes) => {
+    writes.addHook('onRequest', async (request, reply) => {
+      if (deps.writeToken === undefined) return reply.code(503).send({ error: 'admin writes are off: set SIGNPOST_ADMIN_TOKEN' })
+      if (!bearerMatches(request.headers.authorization, deps.writeToken)) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+    })
+
+    writes.post<{ Body: LbEvent }>('/v1/lb-events', {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['site', 'node', 'state'],
+          properties: { site: { type: 'string', minLength: 1 }, node: { type: 'string', minLength: 1 }, state: { enum: ['MASTER', 'BACKUP', 'FAULT', 'STOP'] } },
+        },
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 404: errorReply },
+      },
+    }, async (request, reply) => {
+      const result = deps.lbEvent(request.body)
+      return result.ok ? { ok: true } : reply.code(404).send({ error: result.message })
+    })
   })
   return app as unknown as FastifyInstance
 }

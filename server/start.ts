@@ -12,7 +12,14 @@ import { parseListenAddress, formatAddress, type ListenAddress } from './net/add
 import { listenTcp, type TcpListener, type TcpOptions } from './net/tcp.ts'
 import { listenUdp } from './net/udp.ts'
 import { formatProblem, type Problem } from './problem.ts'
-import { buildSnapshot, NO_ADMIN, type Snapshot } from './state/snapshot.ts'
+import { buildSnapshot, NO_ADMIN, withHealth, type Snapshot } from './state/snapshot.ts'
+import { createChecker, type Checker } from './health/checker.ts'
+import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
+import { healthView } from './health/health-view.ts'
+import type { KeepalivedState } from './health/lb-pair.ts'
+import { probeTargets } from './health/targets.ts'
+import { INITIAL_HEALTH, type ProbeTarget, type TargetHealth } from './health/types.ts'
+import type { HealthView } from './gslb/types.ts'
 import { loadInputs, type Inputs, type LoadResult, type Sources } from './state/load-inputs.ts'
 import { createStore, type Store } from './state/store.ts'
 
@@ -41,8 +48,15 @@ export type RunningServer = {
   readonly store: Store
   /** Re-reads config, zones and GeoIP database; see state/load-inputs.ts for what a problem rejects. */
   reload(): Promise<ReloadResult>
+  /** A keepalived notify event (MASTER/BACKUP/FAULT/STOP) from an LB node. */
+  lbEvent(event: LbEvent): LbEventResult
+  /** Probe state of every target, for status views. */
+  probes(): readonly { target: ProbeTarget; health: TargetHealth }[]
   close(): Promise<void>
 }
+
+export type LbEvent = { readonly site: string; readonly node: string; readonly state: KeepalivedState }
+export type LbEventResult = { readonly ok: true } | { readonly ok: false; readonly message: string }
 
 /** A start-up failure an operator must fix (bad address, port taken, no permission). */
 export class StartError extends Error {}
@@ -64,7 +78,45 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   let inputs = first.inputs
   logLoad(loadLog, first, undefined)
   const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), NO_ADMIN, inputs.geo))
-  logPicks(logger.child({ component: 'gslb' }), undefined, store.current)
+  const gslbLog = logger.child({ component: 'gslb' })
+  const healthLog = logger.child({ component: 'health' })
+
+  // Health: the checker's verdicts plus keepalived events become the snapshot's HealthView.
+  let targets: ProbeTarget[] = []
+  let checker: Checker | undefined
+  const lbEvents = new Map<string, KeepalivedState>()
+  const publishHealth = (): void => {
+    const before = store.current
+    const view = healthView(targets, checker?.health() ?? new Map(), lbEvents, inputs.gslb.sites)
+    if (sameView(view, before.gslb.health)) return
+    store.publish(withHealth(before, view))
+    logPicks(gslbLog, before, store.current)
+  }
+  const startChecker = async (config: Inputs['config']): Promise<void> => {
+    const previous = checker?.health() ?? new Map<string, TargetHealth>()
+    checker?.stop()
+    targets = probeTargets(config)
+    const byId = new Map(targets.map((t) => [t.id, t]))
+    checker = createChecker({
+      targets,
+      previous,
+      sourceAddress: config.health?.source_address,
+      maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
+      random: Math.random,
+      onTransitions: (transitions) => {
+        for (const t of transitions) {
+          const target = byId.get(t.id)
+          healthLog.info({ target: target?.kind, address: target?.address, site: target?.site, node: target?.node, from: t.from, to: t.to, reason: t.reason }, 'health transition')
+        }
+        publishHealth()
+      },
+    })
+    await checker.start()
+    publishHealth()
+  }
+  // One full probe round before the listeners open, so the first answers are already health-aware.
+  await startChecker(inputs.config)
+  logPicks(gslbLog, undefined, store.current)
 
   const reload = async (): Promise<ReloadResult> => {
     const result = await loadInputs(options.sources, inputs)
@@ -77,10 +129,22 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     logLoad(loadLog, result, previous)
     const before = store.current
     store.publish(buildSnapshot(before.generation + 1, inputs.zones, inputs.gslb, before.gslb.health, before.gslb.admin, inputs.geo))
-    logPicks(logger.child({ component: 'gslb' }), before, store.current)
+    logPicks(gslbLog, before, store.current)
+    await startChecker(inputs.config)
     const zones = describeZones(inputs.zonesByFile)
     return result.zoneProblems.length === 0 ? { ok: true, zones } : { ok: false, applied: true, problems: result.zoneProblems, zones }
   }
+
+  const lbEvent = (event: LbEvent): LbEventResult => {
+    const site = inputs.gslb.sites.get(event.site)
+    if (!site) return { ok: false, message: `no site named '${event.site}'` }
+    if (!site.lbPair.some((n) => n.name === event.node)) return { ok: false, message: `site ${event.site} has no LB node named '${event.node}'` }
+    lbEvents.set(`${event.site}/${event.node}`, event.state)
+    healthLog.info({ site: event.site, node: event.node, state: event.state }, 'keepalived event')
+    publishHealth()
+    return { ok: true }
+  }
+  const probes = () => targets.map((target) => ({ target, health: checker?.health().get(target.id) ?? INITIAL_HEALTH }))
 
   const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries)
   const udpSockets: dgram.Socket[] = []
@@ -90,6 +154,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   let adminAddress: string | undefined
 
   const close = async (): Promise<void> => {
+    checker?.stop()
     await Promise.all([
       ...udpSockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       ...tcpServers.map((s) => s.close()),
@@ -108,7 +173,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     }
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ zonesLoaded: () => store.current.zones.byKey.size, logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ zonesLoaded: () => store.current.zones.byKey.size, lbEvent, writeToken: process.env['SIGNPOST_ADMIN_TOKEN'], logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })
@@ -120,7 +185,13 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     throw error
   }
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
-  return { addresses, adminAddress, store, reload, close }
+  return { addresses, adminAddress, store, reload, lbEvent, probes, close }
+}
+
+function sameView(a: HealthView, b: HealthView): boolean {
+  if (a.size !== b.size) return false
+  for (const [address, state] of a) if (b.get(address) !== state) return false
+  return true
 }
 
 function describeZones(zones: ReadonlyMap<string, CompiledZone>): ZoneSummary[] {

@@ -11,8 +11,10 @@ export type SiteConfig = {
   location?: { lat?: number; lon?: number; country?: string; continent?: string }
   /** The two load balancers holding the VIP (VRRP), node name → its own address. */
   lb_pair?: Record<string, string>
-  /** Name of an entry under `checks`. */
+  /** Name of an entry under `checks`: how the VIPs are probed. */
   check?: string
+  /** Name of an entry under `checks` for the LB nodes' own addresses; default tcp to the check's port. */
+  lb_check?: string
   weight?: number
 }
 
@@ -23,13 +25,17 @@ export type CheckConfig = {
   timeout_ms?: number
   rise?: number
   fall?: number
+  recheck_ms?: number
   method?: string
   path?: string
   host?: string
   status?: number[]
   body?: string
+  tls_verify?: boolean
   query?: string
   qtype?: 'A' | 'AAAA'
+  /** dns: an address the answer must hold. */
+  expect?: string
 }
 
 export type NameConfig = {
@@ -54,6 +60,7 @@ export type Config = {
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
+  health?: { source_address?: string; max_in_flight?: number }
   checks?: Record<string, CheckConfig>
   sites?: Record<string, SiteConfig>
   names?: Record<string, NameConfig>
@@ -85,6 +92,11 @@ export const configSchema = {
       required: ['database'],
       properties: { database: { type: 'string', minLength: 1 }, cache: int(0, 10_000_000) },
     },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { source_address: { type: 'string', format: 'ip' }, max_in_flight: int(1, 10_000) },
+    },
     checks: {
       type: 'object',
       propertyNames: siteName,
@@ -99,6 +111,9 @@ export const configSchema = {
           timeout_ms: int(10, 60_000),
           rise: int(1, 100),
           fall: int(1, 100),
+          recheck_ms: int(10, 60_000),
+          tls_verify: { type: 'boolean' },
+          expect: { type: 'string', format: 'ip' },
           method: { enum: ['GET', 'HEAD', 'POST', 'OPTIONS'] },
           path: { type: 'string', pattern: '^/' },
           host: { type: 'string', minLength: 1 },
@@ -132,6 +147,7 @@ export const configSchema = {
           },
           lb_pair: { type: 'object', propertyNames: siteName, additionalProperties: { type: 'string', format: 'ip' }, minProperties: 2, maxProperties: 2 },
           check: siteName,
+          lb_check: siteName,
           weight: int(0, 1000),
         },
       },

@@ -1,0 +1,29 @@
+// The verdict for one target, as a pure function (gdnsd's mon.c state machine, rise/fall as in
+// keepalived and HAProxy). The first result decides at once, so the start-up round gives real
+// verdicts; after that a target changes state only after `fall` failures or `rise` successes in a row.
+
+import type { ProbeResult, RiseFall, TargetHealth, Transition } from './types.ts'
+
+const HISTORY = 10
+
+export function describeResult(result: ProbeResult): string {
+  return result.ok ? `ok in ${result.ms} ms` : result.detail
+}
+
+export function nextHealth(id: string, prev: TargetHealth, result: ProbeResult, rules: RiseFall, now: number): { health: TargetHealth; transition: Transition | undefined } {
+  const wanted = result.ok ? 'up' : 'down'
+  if (prev.state === wanted) return { health: { ...prev, against: 0, last: result }, transition: undefined }
+  const against = prev.against + 1
+  const needed = prev.state === 'unknown' ? 1 : result.ok ? rules.rise : rules.fall
+  if (against < needed) return { health: { ...prev, against, last: result }, transition: undefined }
+  const transition: Transition = { id, from: prev.state, to: wanted, at: now, reason: describeResult(result) }
+  return {
+    health: { state: wanted, against: 0, last: result, lastChange: now, history: [...prev.history, transition].slice(-HISTORY) },
+    transition,
+  }
+}
+
+/** How long until the next probe: the interval, or the recheck delay while a change is pending. */
+export function nextDelay(health: TargetHealth, rules: RiseFall): number {
+  return health.against > 0 ? rules.recheckMs : rules.intervalMs
+}

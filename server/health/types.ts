@@ -1,0 +1,58 @@
+// What the health checker probes and what it concludes.
+
+export type ProbeSpec =
+  | { readonly type: 'tcp'; readonly port: number }
+  | {
+      readonly type: 'http' | 'https'
+      readonly port: number
+      readonly method: string
+      readonly path: string
+      readonly host: string | undefined
+      readonly status: readonly number[]
+      /** Substring, or a regular expression written /like this/. */
+      readonly body: string | undefined
+      readonly verifyTls: boolean
+    }
+  | { readonly type: 'dns'; readonly port: number; readonly query: string; readonly qtype: 'A' | 'AAAA'; readonly expect: string | undefined }
+
+export type RiseFall = {
+  readonly intervalMs: number
+  readonly timeoutMs: number
+  readonly rise: number
+  readonly fall: number
+  /** After a result that goes against the current state, probe again this soon (NS1's rapid recheck). */
+  readonly recheckMs: number
+}
+
+/** One thing to probe: a server (site VIP) or an LB node's own address. */
+export type ProbeTarget = {
+  /** Stable across reloads while address and check stay the same. */
+  readonly id: string
+  readonly kind: 'server' | 'lb-node'
+  readonly address: string
+  readonly site: string
+  /** The LB node's name, for kind 'lb-node'. */
+  readonly node: string | undefined
+  readonly probe: ProbeSpec
+  readonly rules: RiseFall
+}
+
+export type ProbeResult =
+  | { readonly ok: true; readonly ms: number }
+  | { readonly ok: false; readonly ms: number; readonly reason: 'timeout' | 'refused' | 'reset' | 'status' | 'body' | 'tls' | 'rcode' | 'error'; readonly detail: string }
+
+export type HealthState = 'unknown' | 'up' | 'down'
+
+export type Transition = { readonly id: string; readonly from: HealthState; readonly to: 'up' | 'down'; readonly at: number; readonly reason: string }
+
+export type TargetHealth = {
+  readonly state: HealthState
+  /** Consecutive results against the current state (successes while down, failures while up). */
+  readonly against: number
+  readonly last: ProbeResult | undefined
+  readonly lastChange: number | undefined
+  /** The most recent transitions, newest last. */
+  readonly history: readonly Transition[]
+}
+
+export const INITIAL_HEALTH: TargetHealth = Object.freeze({ state: 'unknown', against: 0, last: undefined, lastChange: undefined, history: [] })
