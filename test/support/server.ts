@@ -1,16 +1,24 @@
 // Starts a real Signpost on 127.0.0.1 port 0 (UDP and TCP on one port) over a zone folder.
 
+import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { start, type RunningServer } from '../../server/start.ts'
 
-export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string } = {}): Promise<RunningServer & { port: number }> {
+/** Log lines a test server wrote, parsed; pass one in to collect them. */
+export type LogSink = Record<string, unknown>[]
+
+export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string; logs?: LogSink } = {}): Promise<RunningServer & { port: number }> {
+  const sink = options.logs
+  const logger = sink
+    ? pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _encoding, done) { for (const line of chunk.toString().split('\n')) if (line) sink.push(JSON.parse(line) as Record<string, unknown>); done() } }))
+    : pino({ level: 'silent' })
   const server = await start({
     sources: { zonesDir, configFile: options.configFile },
     listen: ['127.0.0.1:0'],
     admin: undefined,
     tcp: { idleTimeoutMs: options.idleTimeoutMs ?? 10_000, maxConnections: options.maxConnections ?? 1000 },
     logQueries: false,
-    logger: pino({ level: 'silent' }),
+    logger,
   })
   return Object.assign(server, { port: (server.addresses[0] as { port: number }).port })
 }
