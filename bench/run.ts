@@ -21,16 +21,23 @@ function benchZone(): string {
   return lines.join('\n') + '\n'
 }
 
-function benchConfig(geoDb: string): string {
+function benchConfig(geoDb: string, probedSites = ''): string {
   return `geoip: { database: ${geoDb} }
+checks:
+  closed: { type: tcp, port: 9, interval_ms: 1000 }
 sites:
   tokyo: { vips: [192.0.2.10], weight: 5, location: { lat: 35.68, lon: 139.76 } }
   osaka: { vips: [198.51.100.10], weight: 3, location: { lat: 34.69, lon: 135.50 } }
   frankfurt: { vips: [203.0.113.10], weight: 2, location: { lat: 50.11, lon: 8.68 } }
-names:
+${probedSites}names:
   www.bench.test.: { policy: weighted }
   geo.bench.test.: { policy: nearest }
 `
+}
+
+/** 1,000 sites with one VIP each, probed by TCP every second (the `closed` check). */
+function thousandTargets(): string {
+  return Array.from({ length: 1000 }, (_, i) => `  probe${i}: { vips: [127.2.${(i >> 8) + 1}.${i & 255}], check: closed }\n`).join('')
 }
 
 /** Query files, 1,000 lines each. */
@@ -122,6 +129,18 @@ async function main(): Promise<void> {
     results.push(await measure('signpost: GSLB weighted', server, port, files['weighted']!))
     results.push(await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', server, port, files['nearest']!, ECS_LONDON))
     server.kill()
+
+    // The same static queries while the checker probes 1,000 targets every second (TCP to a closed
+    // loopback port: each probe is a connect and a reset), in the same process.
+    const probed = join(work, 'probed')
+    mkdirSync(probed)
+    writeFileSync(join(probed, 'bench.test.zone'), benchZone())
+    writeFileSync(join(probed, 'signpost.yaml'), benchConfig(resolve('zones/geoip/GeoLite2-City-Test.mmdb'), thousandTargets()))
+    const busy = spawn('taskset', ['-c', '0', node, 'server/main.ts', 'serve', '--zones', probed, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(busy)
+    const busyPort = Number(await waitForLine(busy, /"udp 127\.0\.0\.1:(\d+)"/))
+    results.push(await measure('signpost: static names, checker probing 1,000 targets at 1 s', busy, busyPort, files['static']!))
+    busy.kill()
 
     console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1\n`)
     console.log('| run | QPS | CPU µs/query | vs floor | RSS MB | lost |')
