@@ -45,10 +45,6 @@ export function wireNameLength(bytes: Uint8Array, at: number): number {
   }
 }
 
-export function labelCount(wire: Uint8Array): number {
-  return labelOffsets(wire).length - 1
-}
-
 /** True when `name` equals `ancestor` or lies below it (case-insensitive). */
 export function isSubdomain(name: Uint8Array, ancestor: Uint8Array): boolean {
   if (ancestor.length > name.length) return false

@@ -8,7 +8,6 @@ export const RRType = {
 export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const
 
 export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const
-export type RcodeName = keyof typeof Rcode
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, value]) => [value, name]))
 const typeNumbers = new Map<string, number>(Object.entries(RRType).map(([name, value]) => [name, value]))

@@ -15,7 +15,7 @@ import type { Problem } from '../problem.ts'
 import type { ZoneSet } from '../state/snapshot.ts'
 import type { Family, GslbName, Location, Policy, Server, Site, WhenDown } from './types.ts'
 
-export const DEFAULT_GSLB_TTL = 30
+const DEFAULT_GSLB_TTL = 30
 const DEFAULT_MAX_ANSWERS: Record<Policy['kind'], number> = { weighted: 1, nearest: 8, failover: 8, all: 8 }
 
 export type GslbConfig = { readonly names: readonly GslbName[]; readonly sites: ReadonlyMap<string, Site> }
