@@ -77,6 +77,16 @@ async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string
   })
 }
 
+type Latency = { name: string; avgMs: number; stddevMs: number; maxMs: number }
+
+/** Latency at a fixed, moderate rate (where probe work could show as delay rather than lost QPS). */
+function latency(name: string, port: number, file: string, rate: number): Latency {
+  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-Q', String(rate)], { encoding: 'utf8' })
+  const avg = /Average Latency \(s\):\s+([\d.]+) \(min [\d.]+, max ([\d.]+)\)/.exec(out)
+  const stddev = /Latency StdDev \(s\):\s+([\d.]+)/.exec(out)
+  return { name, avgMs: Number(avg?.[1]) * 1000, maxMs: Number(avg?.[2]) * 1000, stddevMs: Number(stddev?.[1]) * 1000 }
+}
+
 type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
 
 /** EDNS Client Subnet 81.2.69.142/32 (London in the test database), as dnsperf's -E code:hex. */
@@ -128,6 +138,7 @@ async function main(): Promise<void> {
     results.push(await measure('signpost: NXDOMAIN', server, port, files['nxdomain']!))
     results.push(await measure('signpost: GSLB weighted', server, port, files['weighted']!))
     results.push(await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', server, port, files['nearest']!, ECS_LONDON))
+    const latencies = [latency('static names at 20k QPS', port, files['static']!, 20_000)]
     server.kill()
 
     // The same static queries while the checker probes 1,000 targets every second (TCP to a closed
@@ -140,6 +151,7 @@ async function main(): Promise<void> {
     children.push(busy)
     const busyPort = Number(await waitForLine(busy, /"udp 127\.0\.0\.1:(\d+)"/))
     results.push(await measure('signpost: static names, checker probing 1,000 targets at 1 s', busy, busyPort, files['static']!))
+    latencies.push(latency('static names at 20k QPS, checker probing 1,000 targets at 1 s', busyPort, files['static']!, 20_000))
     busy.kill()
 
     console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1\n`)
@@ -149,6 +161,8 @@ async function main(): Promise<void> {
     for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} | ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× | ${r.rssMb.toFixed(0)} | ${r.lost} |`)
     const staticCost = results[2]!.cpuUsPerQuery
     for (const r of results.slice(4)) console.log(`${r.name}: ${(r.cpuUsPerQuery / staticCost).toFixed(2)}× a static answer's CPU`)
+    console.log('\n| latency | avg ms | stddev ms | max ms |\n| --- | ---: | ---: | ---: |')
+    for (const l of latencies) console.log(`| ${l.name} | ${l.avgMs.toFixed(3)} | ${l.stddevMs.toFixed(3)} | ${l.maxMs.toFixed(1)} |`)
 
     await bigZone(children)
   } finally {
