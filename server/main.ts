@@ -74,8 +74,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const server = await start({
       sources,
+      stateFile: config.admin?.state_file ?? defaults.DEFAULT_STATE_FILE,
+      auditLog: config.admin?.audit_log ?? defaults.DEFAULT_AUDIT_LOG,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
+      adminToken: process.env['SIGNPOST_ADMIN_TOKEN'] || undefined,
       tcp: {
         idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
         maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,

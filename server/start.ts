@@ -12,7 +12,9 @@ import { parseListenAddress, formatAddress, type ListenAddress } from './net/add
 import { listenTcp, type TcpListener, type TcpOptions } from './net/tcp.ts'
 import { listenUdp } from './net/udp.ts'
 import { formatProblem, type Problem } from './problem.ts'
-import { buildSnapshot, NO_ADMIN, withHealth, type Snapshot } from './state/snapshot.ts'
+import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/snapshot.ts'
+import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
+import { loadAdminFile } from './state/admin-state-file.ts'
 import { createChecker, type Checker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { healthView } from './health/health-view.ts'
@@ -25,9 +27,14 @@ import { createStore, type Store } from './state/store.ts'
 
 export type StartOptions = {
   readonly sources: Sources
+  /** Where operator state is persisted, and its audit log. */
+  readonly stateFile: string
+  readonly auditLog: string
   readonly listen: readonly string[]
   /** Admin API address, or undefined for none. */
   readonly admin: string | undefined
+  /** Bearer token admin writes must present; undefined turns writes off. */
+  readonly adminToken: string | undefined
   readonly tcp: TcpOptions
   readonly logQueries: boolean
   readonly logger: Logger
@@ -50,6 +57,8 @@ export type RunningServer = {
   reload(): Promise<ReloadResult>
   /** A keepalived notify event (MASTER/BACKUP/FAULT/STOP) from an LB node. */
   lbEvent(event: LbEvent): LbEventResult
+  /** An operator's change of a server's or site's admin state or weight: durable before it returns. */
+  setAdminState(target: AdminTarget, change: AdminChange, actor: string): AdminResult
   /** Probe state of every target, for status views. */
   probes(): readonly { target: ProbeTarget; health: TargetHealth }[]
   close(): Promise<void>
@@ -77,8 +86,27 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!first.ok) throw new LoadError(first.problems)
   let inputs = first.inputs
   logLoad(loadLog, first, undefined)
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), NO_ADMIN, inputs.geo))
+  const adminLoad = loadAdminFile(options.stateFile)
+  if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo))
   const gslbLog = logger.child({ component: 'gslb' })
+  const adminControl = createAdminControl({
+    initial: adminLoad.file,
+    stateFile: options.stateFile,
+    auditLog: options.auditLog,
+    gslb: () => inputs.gslb,
+    now: () => new Date(),
+    publish: (view) => {
+      const before = store.current
+      store.publish(withAdmin(before, view))
+      logPicks(gslbLog, before, store.current)
+    },
+  })
+  const setAdminState = (target: AdminTarget, change: AdminChange, actor: string): AdminResult => {
+    const result = adminControl.apply(target, change, actor)
+    if (result.ok) logger.child({ component: 'admin' }).info({ target, state: result.record.state, weight: result.record.weight, actor, reason: change.reason }, 'admin state changed')
+    return result
+  }
   const healthLog = logger.child({ component: 'health' })
 
   // Health: the checker's verdicts plus keepalived events become the snapshot's HealthView.
@@ -173,7 +201,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     }
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ zonesLoaded: () => store.current.zones.byKey.size, lbEvent, writeToken: process.env['SIGNPOST_ADMIN_TOKEN'], logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ zonesLoaded: () => store.current.zones.byKey.size, lbEvent, setAdminState, writeToken: options.adminToken, logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })
@@ -185,7 +213,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     throw error
   }
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
-  return { addresses, adminAddress, store, reload, lbEvent, probes, close }
+  return { addresses, adminAddress, store, reload, lbEvent, setAdminState, probes, close }
 }
 
 function sameView(a: HealthView, b: HealthView): boolean {

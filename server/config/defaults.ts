@@ -7,3 +7,6 @@ export const DEFAULT_CONFIG_FILE = 'zones/signpost.yaml'
 /** RFC 7766 §6.2.3 suggests seconds, not minutes, for an idle connection. */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000
 export const DEFAULT_TCP_MAX_CONNECTIONS = 1_000
+/** Operator state and its audit trail: runtime data, kept out of the zones folder (relative to the working directory). */
+export const DEFAULT_STATE_FILE = 'var/signpost-state.json'
+export const DEFAULT_AUDIT_LOG = 'var/audit.log'

@@ -56,7 +56,7 @@ export type NameConfig = {
 export type Config = {
   listen?: string[]
   zones?: string
-  admin?: { listen?: string }
+  admin?: { listen?: string; state_file?: string; audit_log?: string }
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
@@ -75,7 +75,11 @@ export const configSchema = {
   properties: {
     listen: { type: 'array', items: { type: 'string', format: 'listen-address' }, minItems: 1 },
     zones: { type: 'string', minLength: 1 },
-    admin: { type: 'object', additionalProperties: false, properties: { listen: { type: 'string', format: 'listen-address' } } },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { listen: { type: 'string', format: 'listen-address' }, state_file: { type: 'string', minLength: 1 }, audit_log: { type: 'string', minLength: 1 } },
+    },
     tcp: {
       type: 'object',
       additionalProperties: false,

@@ -1,6 +1,6 @@
 // One immutable value holding everything a query needs. Built off to the side, then swapped in
 // with one assignment (state/store.ts); a query reads it once and never sees half a reload.
-// A health change makes a new snapshot that shares the zones and rebuilds only the GSLB tables.
+// Health and admin changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
 
 import type { CompiledZone } from '../dns/compile.ts'
 import type { GeoDb } from '../geo/geo-db.ts'
@@ -40,6 +40,10 @@ export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbCo
 
 export function withHealth(snapshot: Snapshot, health: HealthView): Snapshot {
   return Object.freeze({ ...snapshot, generation: snapshot.generation + 1, gslb: gslbState(snapshot.gslb.config, health, snapshot.gslb.admin) })
+}
+
+export function withAdmin(snapshot: Snapshot, admin: AdminView): Snapshot {
+  return Object.freeze({ ...snapshot, generation: snapshot.generation + 1, gslb: gslbState(snapshot.gslb.config, snapshot.gslb.health, admin) })
 }
 
 function gslbState(config: GslbConfig, health: HealthView, admin: AdminView): GslbState {

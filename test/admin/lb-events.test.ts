@@ -10,6 +10,7 @@ function app(token: string | undefined) {
   const instance = buildAdminApp({
     zonesLoaded: () => 1,
     writeToken: token,
+    setAdminState: () => ({ ok: false, status: 404, message: 'unused' }),
     logger: pino({ level: 'silent' }),
     lbEvent: (event) => {
       if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }

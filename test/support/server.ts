@@ -1,5 +1,8 @@
 // Starts a real Signpost on 127.0.0.1 port 0 (UDP and TCP on one port) over a zone folder.
 
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { start, type RunningServer } from '../../server/start.ts'
@@ -7,15 +10,19 @@ import { start, type RunningServer } from '../../server/start.ts'
 /** Log lines a test server wrote, parsed; pass one in to collect them. */
 export type LogSink = Record<string, unknown>[]
 
-export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string; logs?: LogSink } = {}): Promise<RunningServer & { port: number }> {
+export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string; logs?: LogSink; stateDir?: string; adminToken?: string } = {}): Promise<RunningServer & { port: number }> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'signpost-state-'))
   const sink = options.logs
   const logger = sink
     ? pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _encoding, done) { for (const line of chunk.toString().split('\n')) if (line) sink.push(JSON.parse(line) as Record<string, unknown>); done() } }))
     : pino({ level: 'silent' })
   const server = await start({
     sources: { zonesDir, configFile: options.configFile },
+    stateFile: join(stateDir, 'state.json'),
+    auditLog: join(stateDir, 'audit.log'),
     listen: ['127.0.0.1:0'],
-    admin: undefined,
+    admin: options.adminToken ? '127.0.0.1:0' : undefined,
+    adminToken: options.adminToken,
     tcp: { idleTimeoutMs: options.idleTimeoutMs ?? 10_000, maxConnections: options.maxConnections ?? 1000 },
     logQueries: false,
     logger,

@@ -1,0 +1,115 @@
+// Operators' changes over real HTTP: disable and enable a server and a site and see dig follow,
+// change a weight, and never lose an acknowledged change, even to kill -9.
+
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dig } from '../support/dig.ts'
+import { spawnSignpost } from '../support/process.ts'
+import { startTestServer } from '../support/server.ts'
+
+const TOKYO = '192.0.2.10'
+const OSAKA = '198.51.100.10'
+const FRANKFURT = '203.0.113.10'
+const TOKEN = 'test-token'
+
+const put = (adminPort: number, path: string, body: unknown, token = TOKEN) =>
+  fetch(`http://127.0.0.1:${adminPort}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) })
+
+describe('admin state over HTTP', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>
+  let adminPort: number
+  const stateDir = mkdtempSync(join(tmpdir(), 'signpost-admin-'))
+  const fo = async () => (await dig(server.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4])
+
+  beforeAll(async () => {
+    server = await startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), adminToken: TOKEN, stateDir })
+    adminPort = Number(server.adminAddress?.split(':').pop())
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  it('disables a server: it leaves the answers at once; enabling brings it back', async () => {
+    expect(await fo()).toEqual([TOKYO])
+    const reply = await put(adminPort, `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'kernel upgrade' })
+    expect(reply.status).toBe(200)
+    expect(await reply.json()).toMatchObject({ state: 'disabled', reason: 'kernel upgrade', actor: 'admin' })
+    expect((await fo()).sort()).toEqual([OSAKA, FRANKFURT].sort())
+    expect((await put(adminPort, `/v1/servers/${TOKYO}/state`, { state: 'enabled', reason: 'done' })).status).toBe(200)
+    expect(await fo()).toEqual([TOKYO])
+  })
+
+  it('drains a whole site', async () => {
+    expect((await put(adminPort, '/v1/sites/tokyo/state', { state: 'drain', reason: 'maintenance window' })).status).toBe(200)
+    expect((await fo()).sort()).toEqual([OSAKA, FRANKFURT].sort())
+    expect((await put(adminPort, '/v1/sites/tokyo/state', { state: 'enabled', reason: 'window over' })).status).toBe(200)
+  })
+
+  it('changes a weight', async () => {
+    const reply = await put(adminPort, '/v1/sites/frankfurt/weight', { weight: 0, reason: 'capacity' })
+    expect(await reply.json()).toMatchObject({ state: 'enabled', weight: 0 })
+    const picks = new Set<string>()
+    for (let i = 0; i < 20; i++) picks.add((await dig(server.port, ['www.gslb.test'])).answer[0]!.split(' ')[4]!)
+    expect(picks.has(FRANKFURT)).toBe(false)
+  })
+
+  it.each([
+    ['an unknown server', `/v1/servers/192.0.2.99/state`, { state: 'disabled', reason: 'x' }, TOKEN, 404],
+    ['an unknown site', '/v1/sites/mars/state', { state: 'disabled', reason: 'x' }, TOKEN, 404],
+    ['a bad state', `/v1/servers/${TOKYO}/state`, { state: 'off', reason: 'x' }, TOKEN, 400],
+    ['no reason', `/v1/servers/${TOKYO}/state`, { state: 'disabled' }, TOKEN, 400],
+    ['a weight out of range', `/v1/sites/tokyo/weight`, { weight: 5000, reason: 'x' }, TOKEN, 400],
+    ['a wrong token', `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'x' }, 'nope', 401],
+  ])('refuses %s', async (_name, path, body, token, status) => {
+    expect((await put(adminPort, path, body, token)).status).toBe(status)
+  })
+
+  it('writes every change to the state file and the audit log', () => {
+    const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))
+    expect(state.servers[TOKYO]).toMatchObject({ state: 'enabled', reason: 'done' })
+    expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
+    const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(audit[0]).toMatchObject({ actor: 'admin', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
+    expect(audit).toHaveLength(5)
+  })
+})
+
+describe('durability', () => {
+  it('keeps a change acknowledged just before kill -9', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-crash-'))
+    cpSync('test/fixtures/gslb', dir, { recursive: true })
+    const config = join(dir, 'signpost.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+    process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
+    const first = await spawnSignpost(['--config', config])
+    delete process.env['SIGNPOST_ADMIN_TOKEN']
+    const reply = await put(first.adminPort, `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'before the crash' })
+    expect(reply.status).toBe(200)
+    execFileSync('kill', ['-9', String(first.child.pid)])
+    await first.stop()
+    const second = await spawnSignpost(['--config', config])
+    try {
+      expect((await dig(second.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4]).sort()).toEqual([OSAKA, FRANKFURT].sort())
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('sets a corrupt state file aside, says so, and starts without overrides', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-corrupt-'))
+    writeFileSync(join(dir, 'state.json'), '{ "servers": { oops')
+    const logs: Record<string, unknown>[] = []
+    const server = await startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), stateDir: dir, logs })
+    try {
+      expect(existsSync(join(dir, 'state.json'))).toBe(false)
+      const entry = logs.find((l) => l['msg'] === 'admin state file unreadable: set aside, starting with no overrides')
+      expect(entry).toBeDefined()
+      expect(existsSync(String(entry?.['setAside']))).toBe(true)
+    } finally {
+      await server.close()
+    }
+  })
+})
