@@ -1,18 +1,17 @@
-// The admin HTTP API (fastify). It talks to the server only through the narrow dependencies it
-// is given; it never touches sockets or zone internals. No listen() here, so tests use inject().
+// The admin HTTP API (fastify). It talks to the server only through the Control interface; it
+// never touches sockets, zones or probe internals. No listen() here, so tests use inject().
+// Reads are open (the listener binds 127.0.0.1 by default); every write needs the bearer token.
 
-import Fastify, { type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import type { AdminStateName } from '../server/config/schema.ts'
-import type { AdminChange, AdminResult, AdminTarget } from '../server/state/admin-control.ts'
-import type { LbEvent, LbEventResult } from '../server/start.ts'
+import type { AdminChange, AdminTarget } from '../server/state/admin-control.ts'
+import type { Control, LbEvent } from '../server/start.ts'
 import { bearerMatches } from './auth.ts'
 
 export type AdminDeps = {
-  /** How many zones the current snapshot serves. */
-  readonly zonesLoaded: () => number
-  readonly lbEvent: (event: LbEvent) => LbEventResult
-  readonly setAdminState: (target: AdminTarget, change: AdminChange, actor: string) => AdminResult
+  readonly control: Control
   /** Token every write must present as `Authorization: Bearer …`; without one, writes are refused. */
   readonly writeToken: string | undefined
   readonly logger: Logger
@@ -20,6 +19,7 @@ export type AdminDeps = {
 
 const healthzReply = { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } as const
 const errorReply = { type: 'object', properties: { error: { type: 'string' } } } as const
+const anyObject = { type: 'object', additionalProperties: true } as const
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const
 const recordReply = {
   type: 'object',
@@ -27,58 +27,91 @@ const recordReply = {
 } as const
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
+  const { control } = deps
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024 })
+  void app.register(swagger, { openapi: { info: { title: 'Signpost admin API', version: '1' } } })
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
 
-  app.get('/healthz', { schema: { response: { 200: healthzReply, 503: healthzReply } } }, async (_request, reply) => {
-    const zones = deps.zonesLoaded()
-    return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
-  })
-
-  // Writes: one encapsulated context whose every route needs the bearer token.
-  void app.register(async (writes) => {
-    writes.addHook('onRequest', async (request, reply) => {
-      if (deps.writeToken === undefined) return reply.code(503).send({ error: 'admin writes are off: set SIGNPOST_ADMIN_TOKEN' })
-      if (!bearerMatches(request.headers.authorization, deps.writeToken)) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+  // Routes go in a plugin registered after swagger, so the OpenAPI document sees all of them.
+  void app.register(async (app) => {
+    app.get('/healthz', { schema: { response: { 200: healthzReply, 503: healthzReply } } }, async (_request, reply) => {
+      const zones = control.zonesLoaded()
+      return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
     })
 
-    writes.post<{ Body: LbEvent }>('/v1/lb-events', {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['site', 'node', 'state'],
-          properties: { site: { type: 'string', minLength: 1 }, node: { type: 'string', minLength: 1 }, state: { enum: ['MASTER', 'BACKUP', 'FAULT', 'STOP'] } },
+    app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
+    const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
+    app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
+      one(control.status().servers.find((s) => s.address === request.params.address), `server with address '${request.params.address}'`, reply))
+    app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
+      one(control.status().sites.find((s) => s.name === request.params.site), `site named '${request.params.site}'`, reply))
+    app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) => {
+      const wanted = request.params.fqdn.toLowerCase().replace(/\.?$/, '.')
+      return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
+    })
+
+    // Server-sent events: health transitions, admin changes, keepalived events, reloads.
+    app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+      reply.raw.write(': signpost events\n\n')
+      const unsubscribe = control.subscribe((event) => reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
+      request.raw.once('close', unsubscribe)
+    })
+
+    // Writes: one encapsulated context whose every route needs the bearer token.
+    void app.register(async (writes) => {
+      writes.addHook('onRequest', async (request, reply) => {
+        if (deps.writeToken === undefined) return reply.code(503).send({ error: 'admin writes are off: set SIGNPOST_ADMIN_TOKEN' })
+        if (!bearerMatches(request.headers.authorization, deps.writeToken)) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+      })
+
+      writes.post<{ Body: LbEvent }>('/v1/lb-events', {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['site', 'node', 'state'],
+            properties: { site: { type: 'string', minLength: 1 }, node: { type: 'string', minLength: 1 }, state: { enum: ['MASTER', 'BACKUP', 'FAULT', 'STOP'] } },
+          },
+          response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 404: errorReply },
         },
-        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 404: errorReply },
-      },
-    }, async (request, reply) => {
-      const result = deps.lbEvent(request.body)
-      return result.ok ? { ok: true } : reply.code(404).send({ error: result.message })
-    })
+      }, async (request, reply) => {
+        const result = control.lbEvent(request.body)
+        return result.ok ? { ok: true } : reply.code(404).send({ error: result.message })
+      })
 
-    // Admin state and weight of a server (site VIP) or a whole site.
-    const targets = [
-      { path: '/v1/servers/:address', param: 'address', target: (id: string): AdminTarget => ({ kind: 'server', address: id }) },
-      { path: '/v1/sites/:site', param: 'site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
-    ] as const
-    for (const { path, param, target } of targets) {
-      const respond = (id: string, change: AdminChange, reply: { code(n: number): { send(body: unknown): unknown } }) => {
-        const result = deps.setAdminState(target(id), change, 'admin')
-        return result.ok ? result.record : reply.code(result.status).send({ error: result.message })
+      writes.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
+        const result = await control.reload()
+        if (result.ok) return { ok: true, zones: result.zones }
+        // Zone problems alone still apply the rest (those zones keep their last good version).
+        return reply.code(422).send({ ok: false, applied: result.applied, problems: result.problems, zones: result.zones })
+      })
+
+      // Admin state and weight of a server (site VIP) or a whole site.
+      const targets = [
+        { path: '/v1/servers/:address', param: 'address', target: (id: string): AdminTarget => ({ kind: 'server', address: id }) },
+        { path: '/v1/sites/:site', param: 'site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
+      ] as const
+      for (const { path, param, target } of targets) {
+        const respond = (id: string, change: AdminChange, reply: FastifyReply) => {
+          const result = control.setAdminState(target(id), change, 'admin')
+          return result.ok ? result.record : reply.code(result.status).send({ error: result.message })
+        }
+        writes.put<{ Params: Record<string, string>; Body: { state: AdminStateName; reason: string } }>(`${path}/state`, {
+          schema: {
+            body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
+            response: { 200: recordReply, 404: errorReply },
+          },
+        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, reply))
+        writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
+          schema: {
+            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: 1000 }, reason } },
+            response: { 200: recordReply, 404: errorReply },
+          },
+        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, reply))
       }
-      writes.put<{ Params: Record<string, string>; Body: { state: AdminStateName; reason: string } }>(`${path}/state`, {
-        schema: {
-          body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
-          response: { 200: recordReply, 404: errorReply },
-        },
-      }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, reply))
-      writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
-        schema: {
-          body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: 1000 }, reason } },
-          response: { 200: recordReply, 404: errorReply },
-        },
-      }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, reply))
-    }
+    })
   })
   return app as unknown as FastifyInstance
 }

@@ -15,6 +15,7 @@ import { formatProblem, type Problem } from './problem.ts'
 import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/snapshot.ts'
 import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
 import { loadAdminFile } from './state/admin-state-file.ts'
+import { statusView, type StatusView } from './state/explain.ts'
 import { createChecker, type Checker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { healthView } from './health/health-view.ts'
@@ -61,8 +62,23 @@ export type RunningServer = {
   setAdminState(target: AdminTarget, change: AdminChange, actor: string): AdminResult
   /** Probe state of every target, for status views. */
   probes(): readonly { target: ProbeTarget; health: TargetHealth }[]
+  status(): StatusView
+  /** Health transitions, admin changes, keepalived events and reloads as they happen. */
+  subscribe(listener: (event: ControlEvent) => void): () => void
   close(): Promise<void>
 }
+
+/** What the admin API may ask of the server: the only thing admin/ uses. */
+export type Control = {
+  zonesLoaded(): number
+  status(): StatusView
+  reload(): Promise<ReloadResult>
+  lbEvent(event: LbEvent): LbEventResult
+  setAdminState(target: AdminTarget, change: AdminChange, actor: string): AdminResult
+  subscribe(listener: (event: ControlEvent) => void): () => void
+}
+
+export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload'; readonly at: string; readonly [key: string]: unknown }
 
 export type LbEvent = { readonly site: string; readonly node: string; readonly state: KeepalivedState }
 export type LbEventResult = { readonly ok: true } | { readonly ok: false; readonly message: string }
@@ -104,10 +120,17 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   })
   const setAdminState = (target: AdminTarget, change: AdminChange, actor: string): AdminResult => {
     const result = adminControl.apply(target, change, actor)
-    if (result.ok) logger.child({ component: 'admin' }).info({ target, state: result.record.state, weight: result.record.weight, actor, reason: change.reason }, 'admin state changed')
+    if (result.ok) {
+      logger.child({ component: 'admin' }).info({ target, state: result.record.state, weight: result.record.weight, actor, reason: change.reason }, 'admin state changed')
+      emit({ type: 'admin', at: result.record.at, target, record: result.record })
+    }
     return result
   }
   const healthLog = logger.child({ component: 'health' })
+  const listeners = new Set<(event: ControlEvent) => void>()
+  const emit = (event: ControlEvent): void => {
+    for (const listener of listeners) listener(event)
+  }
 
   // Health: the checker's verdicts plus keepalived events become the snapshot's HealthView.
   let targets: ProbeTarget[] = []
@@ -134,7 +157,9 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       onTransitions: (transitions) => {
         for (const t of transitions) {
           const target = byId.get(t.id)
-          healthLog.info({ target: target?.kind, address: target?.address, site: target?.site, node: target?.node, from: t.from, to: t.to, reason: t.reason }, 'health transition')
+          const line = { target: target?.kind, address: target?.address, site: target?.site, node: target?.node, from: t.from, to: t.to, reason: t.reason }
+          healthLog.info(line, 'health transition')
+          emit({ type: 'health', at: new Date(t.at).toISOString(), ...line })
         }
         publishHealth()
       },
@@ -160,6 +185,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     logPicks(gslbLog, before, store.current)
     await startChecker(inputs.config)
     const zones = describeZones(inputs.zonesByFile)
+    emit({ type: 'reload', at: new Date().toISOString(), zones, problems: result.zoneProblems.length })
     return result.zoneProblems.length === 0 ? { ok: true, zones } : { ok: false, applied: true, problems: result.zoneProblems, zones }
   }
 
@@ -169,10 +195,22 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     if (!site.lbPair.some((n) => n.name === event.node)) return { ok: false, message: `site ${event.site} has no LB node named '${event.node}'` }
     lbEvents.set(`${event.site}/${event.node}`, event.state)
     healthLog.info({ site: event.site, node: event.node, state: event.state }, 'keepalived event')
+    emit({ type: 'lb', at: new Date().toISOString(), ...event })
     publishHealth()
     return { ok: true }
   }
   const probes = () => targets.map((target) => ({ target, health: checker?.health().get(target.id) ?? INITIAL_HEALTH }))
+  const control: Control = {
+    zonesLoaded: () => store.current.zones.byKey.size,
+    status: () => statusView(store.current, probes(), lbEvents, adminControl.current()),
+    reload,
+    lbEvent,
+    setAdminState,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
 
   const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries)
   const udpSockets: dgram.Socket[] = []
@@ -201,7 +239,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     }
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ zonesLoaded: () => store.current.zones.byKey.size, lbEvent, setAdminState, writeToken: options.adminToken, logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ control, writeToken: options.adminToken, logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })
@@ -213,7 +251,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     throw error
   }
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
-  return { addresses, adminAddress, store, reload, lbEvent, setAdminState, probes, close }
+  return { addresses, adminAddress, store, reload, lbEvent, setAdminState, probes, status: control.status, subscribe: control.subscribe, close }
 }
 
 function sameView(a: HealthView, b: HealthView): boolean {

@@ -8,14 +8,19 @@ import type { LbEvent } from '../../server/start.ts'
 function app(token: string | undefined) {
   const events: LbEvent[] = []
   const instance = buildAdminApp({
-    zonesLoaded: () => 1,
     writeToken: token,
-    setAdminState: () => ({ ok: false, status: 404, message: 'unused' }),
     logger: pino({ level: 'silent' }),
-    lbEvent: (event) => {
-      if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
-      events.push(event)
-      return { ok: true }
+    control: {
+      zonesLoaded: () => 1,
+      status: () => { throw new Error('unused') },
+      reload: () => Promise.reject(new Error('unused')),
+      setAdminState: () => ({ ok: false, status: 404, message: 'unused' }),
+      subscribe: () => () => undefined,
+      lbEvent: (event) => {
+        if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
+        events.push(event)
+        return { ok: true }
+      },
     },
   })
   return { instance, events }

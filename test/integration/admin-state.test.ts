@@ -67,13 +67,45 @@ describe('admin state over HTTP', () => {
     expect((await put(adminPort, path, body, token)).status).toBe(status)
   })
 
+  it('shows status: what each name answers now and why, sites, servers', async () => {
+    const status = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/status`)).json()) as { names: { name: string }[] }
+    expect(status.names.map((n: { name: string }) => n.name).sort()).toEqual(['fo.gslb.test.', 'geo.gslb.test.', 'www.gslb.test.'])
+    const fo = await (await fetch(`http://127.0.0.1:${adminPort}/v1/names/FO.gslb.test`)).json()
+    expect(fo).toMatchObject({ name: 'fo.gslb.test.', policy: 'failover', v4: { reason: 'healthy', answering: [TOKYO, OSAKA, FRANKFURT] } })
+    const site = await (await fetch(`http://127.0.0.1:${adminPort}/v1/sites/frankfurt`)).json()
+    expect(site).toMatchObject({ name: 'frankfurt', admin: { weight: 0, reason: 'capacity' }, vips: [{ address: FRANKFURT, health: 'unknown' }, { address: '2001:db8:3::10', health: 'unknown' }] })
+    const server = await (await fetch(`http://127.0.0.1:${adminPort}/v1/servers/${TOKYO}`)).json()
+    expect(server).toMatchObject({ address: TOKYO, site: 'tokyo', eligibility: 'in' })
+    expect((await fetch(`http://127.0.0.1:${adminPort}/v1/servers/10.9.9.9`)).status).toBe(404)
+    expect((await fetch(`http://127.0.0.1:${adminPort}/v1/names/nope.test`)).status).toBe(404)
+  })
+
+  it('streams changes as server-sent events', async () => {
+    const controller = new AbortController()
+    const response = await fetch(`http://127.0.0.1:${adminPort}/v1/events`, { signal: controller.signal })
+    expect(response.headers.get('content-type')).toBe('text/event-stream')
+    const reader = response.body!.getReader()
+    await reader.read()
+    await put(adminPort, `/v1/servers/${OSAKA}/state`, { state: 'up', reason: 'pinned for a test' })
+    let text = ''
+    while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value)
+    controller.abort()
+    expect(text).toMatch(/^event: admin\ndata: \{.*"state":"up".*\}/m)
+    await put(adminPort, `/v1/servers/${OSAKA}/state`, { state: 'enabled', reason: 'test over' })
+  })
+
+  it('serves the OpenAPI document of its routes', async () => {
+    const doc = (await (await fetch(`http://127.0.0.1:${adminPort}/docs/json`)).json()) as { paths: Record<string, unknown> }
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/status', '/v1/servers/{address}/state', '/v1/reload', '/v1/lb-events']))
+  })
+
   it('writes every change to the state file and the audit log', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))
     expect(state.servers[TOKYO]).toMatchObject({ state: 'enabled', reason: 'done' })
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit[0]).toMatchObject({ actor: 'admin', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
-    expect(audit).toHaveLength(5)
+    expect(audit).toHaveLength(7)
   })
 })
 

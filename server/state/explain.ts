@@ -1,0 +1,62 @@
+// Status views, computed from the same tables and eligibility rules the DNS answers use, so "why
+// this VIP" never disagrees with what dig sees.
+
+import { effectiveAdminState, effectiveWeight, eligibility } from '../gslb/eligibility.ts'
+import type { Server } from '../gslb/types.ts'
+import { siteStatus, type LbEvents } from '../health/health-view.ts'
+import type { ProbeTarget, TargetHealth } from '../health/types.ts'
+import type { AdminFile } from './admin-state-file.ts'
+import type { Snapshot } from './snapshot.ts'
+
+export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetHealth }
+
+export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile) {
+  const { config, health, tables } = snapshot.gslb
+  const probeOf = (address: string) => probes.find((p) => p.target.kind === 'server' && p.target.address === address)
+  const servers = [...new Map(config.names.flatMap((n) => n.servers).map((s) => [s.address, s])).values()]
+  const serverView = (server: Server) => {
+    const probe = probeOf(server.address)
+    return {
+      address: server.address,
+      site: server.site,
+      health: health.get(server.address) ?? 'unknown',
+      admin: { state: effectiveAdminState(server, snapshot.gslb.admin), own: admin.servers[server.address] ?? null },
+      eligibility: eligibility(server, health, snapshot.gslb.admin),
+      lastProbe: probe?.health.last ?? null,
+      lastChange: probe?.health.lastChange ?? null,
+      transitions: probe?.health.history ?? [],
+    }
+  }
+  return {
+    generation: snapshot.generation,
+    names: config.names.map((name) => {
+      const table = tables.get(name.key)
+      const family = (f: 'v4' | 'v6') => {
+        const t = table?.[f]
+        return t ? { reason: t.reason, answering: t.servers.map((s) => s.address) } : null
+      }
+      return {
+        name: name.fqdn,
+        policy: name.policy.kind,
+        ttl: name.ttl,
+        maxAnswers: name.maxAnswers,
+        v4: family('v4'),
+        v6: family('v6'),
+        servers: name.servers.map((s) => ({ address: s.address, site: s.site, weight: effectiveWeight(s, name.weights.get(s.site) ?? 1, snapshot.gslb.admin), eligibility: eligibility(s, health, snapshot.gslb.admin) })),
+      }
+    }),
+    sites: [...config.sites.values()].map((site) => {
+      const pair = siteStatus(site, probes.map((p) => p.target), new Map(probes.map((p) => [p.target.id, p.health])), lbEvents)
+      return {
+        name: site.name,
+        location: site.location ?? null,
+        admin: admin.sites[site.name] ?? null,
+        vips: site.vips.map((vip) => ({ address: vip, health: health.get(vip) ?? 'unknown' })),
+        lbPair: { degraded: pair.degraded, down: pair.down, nodes: pair.nodes },
+      }
+    }),
+    servers: servers.map(serverView),
+  }
+}
+
+export type StatusView = ReturnType<typeof statusView>
