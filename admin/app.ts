@@ -39,6 +39,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
     })
 
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const { contentType, text } = await control.metrics()
+      return reply.type(contentType).send(text)
+    })
+
     app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
     const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
     app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>

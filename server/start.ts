@@ -16,6 +16,8 @@ import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/sna
 import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
 import { loadAdminFile } from './state/admin-state-file.ts'
 import { statusView, type StatusView } from './state/explain.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { planServers } from './gslb/tables.ts'
 import { createChecker, type Checker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { healthView } from './health/health-view.ts'
@@ -72,6 +74,8 @@ export type RunningServer = {
 export type Control = {
   zonesLoaded(): number
   status(): StatusView
+  /** Prometheus text exposition. */
+  metrics(): Promise<{ contentType: string; text: string }>
   reload(): Promise<ReloadResult>
   lbEvent(event: LbEvent): LbEventResult
   setAdminState(target: AdminTarget, change: AdminChange, actor: string): AdminResult
@@ -104,7 +108,9 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   logLoad(loadLog, first, undefined)
   const adminLoad = loadAdminFile(options.stateFile)
   if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo))
+  let metrics: Metrics | undefined
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), () => metrics?.countSnapshot())
+  metrics = createMetrics(() => store.current, planServers)
   const gslbLog = logger.child({ component: 'gslb' })
   const adminControl = createAdminControl({
     initial: adminLoad.file,
@@ -154,8 +160,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       sourceAddress: config.health?.source_address,
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       random: Math.random,
+      onProbe: (target, result) => metrics?.observeProbe(target, result),
       onTransitions: (transitions) => {
         for (const t of transitions) {
+          metrics?.countTransition(t.to)
           const target = byId.get(t.id)
           const line = { target: target?.kind, address: target?.address, site: target?.site, node: target?.node, from: t.from, to: t.to, reason: t.reason }
           healthLog.info(line, 'health transition')
@@ -203,6 +211,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
     status: () => statusView(store.current, probes(), lbEvents, adminControl.current()),
+    metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
     reload,
     lbEvent,
     setAdminState,
@@ -212,7 +221,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     },
   }
 
-  const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries)
+  const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries, metrics)
   const udpSockets: dgram.Socket[] = []
   const tcpServers: TcpListener[] = []
   const addresses: BoundAddress[] = []

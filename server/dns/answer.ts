@@ -7,7 +7,7 @@ import { rcodePlan, type AnswerPlan } from './plan.ts'
 import { RRClass, RRType, Rcode, type ClientInfo, type Query } from './types.ts'
 import { lookupAddress } from '../geo/client-location.ts'
 import { distanceKm } from '../geo/distance.ts'
-import type { FamilyTable, NearestSite } from '../gslb/tables.ts'
+import type { FamilyTable, NameTables, NearestSite } from '../gslb/tables.ts'
 import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
 import { closestEncloser } from '../zone/lookup.ts'
 
@@ -15,9 +15,16 @@ export type Answer = {
   readonly plan: AnswerPlan
   /** ECS scope prefix (RFC 7871 §7.2.1): how much of the client subnet the answer depended on. */
   readonly scope: number
+  /** For a GSLB answer, the name's tables and the family table it came from (for metrics). */
+  readonly tables: NameTables | undefined
+  readonly table: FamilyTable | undefined
 }
 
-const REFUSED: Answer = { plan: rcodePlan(Rcode.REFUSED), scope: 0 }
+const REFUSED: Answer = { plan: rcodePlan(Rcode.REFUSED), scope: 0, tables: undefined, table: undefined }
+
+function plain(plan: AnswerPlan): Answer {
+  return { plan, scope: 0, tables: undefined, table: undefined }
+}
 
 export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, turn: number): Answer {
   if (query.qclass !== RRClass.IN) return REFUSED
@@ -26,25 +33,25 @@ export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, tur
   const zone = findZone(snapshot.zones, query.key)
   if (!zone) return REFUSED
   const { node, exact } = closestEncloser(zone.nodes, query.key)
-  if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return { plan: node.referral, scope: 0 }
+  if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return plain(node.referral)
   if (exact && (query.qtype === RRType.A || query.qtype === RRType.AAAA)) {
     const tables = snapshot.gslb.tables.get(query.key)
     const table = tables && (query.qtype === RRType.A ? tables.v4 : tables.v6)
-    if (table) return gslbAnswer(table, query, client, snapshot, turn)
+    if (table) return gslbAnswer(tables, table, query, client, snapshot, turn)
   }
   const plans: NodePlans | undefined = exact ? node : node.wildcard
-  if (!plans) return { plan: zone.nxdomain, scope: 0 }
-  if (query.qtype === RRType.ANY) return { plan: plans.any, scope: 0 }
+  if (!plans) return plain(zone.nxdomain)
+  if (query.qtype === RRType.ANY) return plain(plans.any)
   const index = plans.types.indexOf(query.qtype)
-  return { plan: index < 0 ? plans.otherwise : (plans.answers[index] as AnswerPlan), scope: 0 }
+  return plain(index < 0 ? plans.otherwise : (plans.answers[index] as AnswerPlan))
 }
 
-function gslbAnswer(table: FamilyTable, query: Query, client: ClientInfo, snapshot: Snapshot, turn: number): Answer {
+function gslbAnswer(tables: NameTables, table: FamilyTable, query: Query, client: ClientInfo, snapshot: Snapshot, turn: number): Answer {
   switch (table.kind) {
     case 'fixed':
-      return { plan: table.plan, scope: 0 }
+      return { plan: table.plan, scope: 0, tables, table }
     case 'rotation':
-      return { plan: table.plans[turn % table.plans.length] as AnswerPlan, scope: 0 }
+      return { plan: table.plans[turn % table.plans.length] as AnswerPlan, scope: 0, tables, table }
     case 'nearest': {
       const subnet = query.edns?.clientSubnet
       const located = snapshot.geo?.locate(lookupAddress(subnet, client.address).ip)
@@ -57,7 +64,7 @@ function gslbAnswer(table: FamilyTable, query: Query, client: ClientInfo, snapsh
         if (site === undefined) table.memo.set(location, (site = nearestSite(table.sites, location) ?? null))
       }
       const plans = site ? site.plans : table.unlocated
-      return { plan: plans[turn % plans.length] as AnswerPlan, scope }
+      return { plan: plans[turn % plans.length] as AnswerPlan, scope, tables, table }
     }
   }
 }

@@ -84,8 +84,17 @@ function familyTable(name: GslbName, family: Family, health: HealthView, admin: 
   }
 }
 
+const serversOfPlan = new WeakMap<AnswerPlan, readonly string[]>()
+
+/** The server addresses a GSLB plan answers (for per-server metrics). */
+export function planServers(plan: AnswerPlan): readonly string[] | undefined {
+  return serversOfPlan.get(plan)
+}
+
 function answerPlan(servers: readonly Server[]): AnswerPlan {
-  return makePlan(Rcode.NOERROR, servers.map((s) => ({ rrset: s.rrset, owner: AT_QNAME })), [], [])
+  const plan = makePlan(Rcode.NOERROR, servers.map((s) => ({ rrset: s.rrset, owner: AT_QNAME })), [], [])
+  serversOfPlan.set(plan, servers.map((s) => s.address))
+  return plan
 }
 
 /** Plan i answers servers i, i+1, … (wrapping), up to `max`: successive queries rotate the order. */

@@ -18,6 +18,8 @@ export type CheckerOptions = {
   readonly random: () => number
   /** Injected so tests can use a fake probe; production passes runProbe. */
   readonly probe?: (target: ProbeTarget) => Promise<ProbeResult>
+  /** Every probe result, for metrics. */
+  readonly onProbe?: (target: ProbeTarget, result: ProbeResult) => void
 }
 
 export type Checker = {
@@ -66,6 +68,7 @@ export function createChecker(options: CheckerOptions): Checker {
       release()
     }
     if (stopped) return
+    options.onProbe?.(target, result)
     const { health: next, transition } = nextHealth(target.id, health.get(target.id) ?? INITIAL_HEALTH, result, target.rules, Date.now())
     health.set(target.id, next)
     if (transition) {

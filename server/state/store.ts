@@ -8,7 +8,7 @@ export type Store = {
   publish(next: Snapshot): void
 }
 
-export function createStore(initial: Snapshot): Store {
+export function createStore(initial: Snapshot, onPublish: (next: Snapshot) => void = () => undefined): Store {
   let current = initial
   return {
     get current() {
@@ -16,6 +16,7 @@ export function createStore(initial: Snapshot): Store {
     },
     publish(next) {
       current = next
+      onPublish(next)
     },
   }
 }

@@ -1,7 +1,7 @@
 // Operators' changes over real HTTP: disable and enable a server and a site and see dig follow,
 // change a weight, and never lose an acknowledged change, even to kill -9.
 
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -97,6 +97,20 @@ describe('admin state over HTTP', () => {
   it('serves the OpenAPI document of its routes', async () => {
     const doc = (await (await fetch(`http://127.0.0.1:${adminPort}/docs/json`)).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/status', '/v1/servers/{address}/state', '/v1/reload', '/v1/lb-events']))
+  })
+
+  it('exposes Prometheus metrics that promtool accepts', async () => {
+    await dig(server.port, ['+tcp', 'nothing.gslb.test'])
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text()
+    expect(text).toMatch(/signpost_dns_queries_total\{transport="udp",rcode="NOERROR",qtype="A"\} \d+/)
+    expect(text).toMatch(/signpost_dns_queries_total\{transport="tcp",rcode="NXDOMAIN",qtype="A"\} 1/)
+    expect(text).toMatch(/signpost_gslb_answers_total\{name="www.gslb.test.",family="v4",reason="healthy"\} \d+/)
+    expect(text).toMatch(new RegExp(`signpost_gslb_server_answers_total\\{address="${TOKYO.replace(/\./g, '\\.')}",site="tokyo"\\} \\d+`))
+    expect(text).toMatch(/signpost_server_healthy\{address="192.0.2.10",site="tokyo"\} 1/)
+    expect(text).toMatch(/signpost_snapshots_total \d+/)
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    expect(check.stdout + check.stderr).toBe('')
+    expect(check.status).toBe(0)
   })
 
   it('writes every change to the state file and the audit log', () => {

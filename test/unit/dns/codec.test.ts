@@ -51,7 +51,7 @@ beforeAll(() => {
   const folder = loadZoneFolder(dir)
   if (!folder.ok || !folder.loads.every((l) => l.ok)) throw new Error(JSON.stringify(folder))
   const zones = folder.loads.flatMap((l) => (l.ok ? [l.zone] : []))
-  handle = createPacketHandler(createStore(buildSnapshot(1, zoneSet(zones), EMPTY_GSLB, new Map(), NO_ADMIN, undefined)), pino({ level: 'silent' }), false)
+  handle = createPacketHandler(createStore(buildSnapshot(1, zoneSet(zones), EMPTY_GSLB, new Map(), NO_ADMIN, undefined)), pino({ level: 'silent' }), false, undefined)
 })
 
 function ask(name: string, type: number, transport: ClientInfo = udp, options: QueryOptions = {}): ReturnType<typeof Packet.parse> {
