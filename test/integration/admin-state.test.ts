@@ -1,7 +1,7 @@
 // Operators' changes over real HTTP: disable and enable a server and a site and see dig follow,
 // change a weight, and never lose an acknowledged change, even to kill -9.
 
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -113,13 +113,31 @@ describe('admin state over HTTP', () => {
     expect(check.status).toBe(0)
   })
 
+  it('is driven by `npm run ctl` the same way', async () => {
+    const env = { ...process.env, SIGNPOST_ADMIN: `http://127.0.0.1:${adminPort}`, SIGNPOST_ADMIN_TOKEN: TOKEN }
+    // Asynchronously: the server under test runs in this process and must keep answering.
+    const ctl = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, ['admin/ctl.ts', ...args], { env, encoding: 'utf8', timeout: 10_000 }, (error, stdout) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout }))
+      })
+    const status = await ctl('status')
+    expect(status.status).toBe(0)
+    expect(status.stdout).toContain('fo.gslb.test. A failover: healthy, answering 192.0.2.10')
+    expect(status.stdout).toMatch(/site frankfurt: .*admin enabled weight 0 \(capacity\)/)
+    expect((await ctl('drain', 'osaka', '--reason', 'ctl test')).status).toBe(0)
+    expect((await ctl('enable', '198.51.100.10', '--reason', 'ctl test over')).status).toBe(0)
+    expect((await ctl('enable', 'osaka', '--reason', 'ctl test over')).status).toBe(0)
+    expect((await ctl('disable', 'mars', '--reason', 'x')).status).toBe(1)
+    expect((await ctl('disable', 'osaka')).status).toBe(2)
+  })
+
   it('writes every change to the state file and the audit log', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))
     expect(state.servers[TOKYO]).toMatchObject({ state: 'enabled', reason: 'done' })
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit[0]).toMatchObject({ actor: 'admin', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
-    expect(audit).toHaveLength(7)
+    expect(audit).toHaveLength(10)
   })
 })
 

@@ -1,0 +1,89 @@
+// `npm run ctl -- …`: a thin client of the admin API, so operators need not hand-write curl.
+// SIGNPOST_ADMIN (default http://127.0.0.1:8053) and SIGNPOST_ADMIN_TOKEN say where and who.
+
+import { isIP } from 'node:net'
+import { parseArgs } from 'node:util'
+import type { StatusView } from '../server/state/explain.ts'
+
+const USAGE = `usage: npm run ctl -- <command>
+  status
+  disable|enable|drain|up <server address | site> --reason "…"
+  weight <server address | site> <0-1000> --reason "…"
+  reload`
+
+const base = process.env['SIGNPOST_ADMIN'] ?? 'http://127.0.0.1:8053'
+const token = process.env['SIGNPOST_ADMIN_TOKEN'] ?? ''
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  })
+  return { status: response.status, json: await response.json() }
+}
+
+function targetPath(target: string): string {
+  return isIP(target) ? `/v1/servers/${encodeURIComponent(target)}` : `/v1/sites/${encodeURIComponent(target)}`
+}
+
+function printStatus(status: StatusView): void {
+  for (const name of status.names) {
+    for (const family of ['v4', 'v6'] as const) {
+      const f = name[family]
+      if (f) console.log(`${name.name} ${family === 'v4' ? 'A' : 'AAAA'} ${name.policy}: ${f.reason}, answering ${f.answering.join(' ') || '(nothing)'}`)
+    }
+  }
+  for (const site of status.sites) {
+    const vips = site.vips.map((v) => `${v.address} ${v.health}`).join(', ')
+    const pair = site.lbPair.nodes.length === 0 ? '' : `; LB ${site.lbPair.nodes.map((n) => `${n.name} ${n.probe}${n.keepalived ? `/${n.keepalived}` : ''}`).join(', ')}${site.lbPair.down ? ' — PAIR DOWN' : site.lbPair.degraded ? ' — no redundancy' : ''}`
+    const admin = site.admin ? `; admin ${site.admin.state}${site.admin.weight !== undefined ? ` weight ${site.admin.weight}` : ''} (${site.admin.reason})` : ''
+    console.log(`site ${site.name}: ${vips}${pair}${admin}`)
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' } }, allowPositionals: true })
+  const [command, target, weight] = positionals
+  let reply: { status: number; json: unknown }
+  switch (command) {
+    case 'status':
+      reply = await call('GET', '/v1/status')
+      if (reply.status === 200) {
+        printStatus(reply.json as StatusView)
+        return 0
+      }
+      break
+    case 'disable':
+    case 'enable':
+    case 'drain':
+    case 'up':
+      if (!target || !values.reason) return usage()
+      reply = await call('PUT', `${targetPath(target)}/state`, { state: command === 'disable' ? 'disabled' : command === 'enable' ? 'enabled' : command, reason: values.reason })
+      break
+    case 'weight':
+      if (!target || weight === undefined || !values.reason) return usage()
+      reply = await call('PUT', `${targetPath(target)}/weight`, { weight: Number(weight), reason: values.reason })
+      break
+    case 'reload':
+      reply = await call('POST', '/v1/reload')
+      break
+    default:
+      return usage()
+  }
+  console.log(JSON.stringify(reply.json, null, 2))
+  return reply.status < 400 ? 0 : 1
+}
+
+function usage(): number {
+  console.error(USAGE)
+  return 2
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    console.error(`ctl: ${(error as Error).message} (is Signpost's admin API at ${base}?)`)
+    process.exitCode = 1
+  },
+)
