@@ -3,17 +3,19 @@
 // Reads are open (the listener binds 127.0.0.1 by default); every write needs the bearer token.
 
 import swagger from '@fastify/swagger'
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { AdminStateName } from '../server/config/schema.ts'
 import type { AdminChange, AdminTarget } from '../server/state/admin-control.ts'
 import type { Control, LbEvent } from '../server/start.ts'
-import { bearerMatches } from './auth.ts'
+import { authenticate } from './auth.ts'
 
 export type AdminDeps = {
   readonly control: Control
-  /** Token every write must present as `Authorization: Bearer …`; without one, writes are refused. */
-  readonly writeToken: string | undefined
+  /** Named tokens; every write must present one as `Authorization: Bearer …` (none: writes are off). */
+  readonly tokens: ReadonlyMap<string, string>
+  /** Reads need a token too (all but /healthz). */
+  readonly protectReads: boolean
   readonly logger: Logger
 }
 
@@ -26,9 +28,24 @@ const recordReply = {
   properties: { state: { type: 'string' }, weight: { type: 'integer' }, reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' } },
 } as const
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Name of the token the request authenticated with (the audit log's "who"). */
+    actor: string
+  }
+}
+
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const { control } = deps
-  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024 })
+  // Strict bodies: an unknown key (a typo) is a 400, not silently dropped, and types are not coerced.
+  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
+  app.decorateRequest('actor', '')
+  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (deps.tokens.size === 0) return reply.code(503).send({ error: 'no admin tokens configured: set SIGNPOST_ADMIN_TOKEN or admin.tokens_file' })
+    const actor = authenticate(request.headers.authorization, deps.tokens)
+    if (actor === undefined) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+    request.actor = actor
+  }
   void app.register(swagger, { openapi: { info: { title: 'Signpost admin API', version: '1' } } })
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
 
@@ -39,37 +56,39 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
     })
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-      const { contentType, text } = await control.metrics()
-      return reply.type(contentType).send(text)
-    })
-
-    app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
-    const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
-    app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
-      one(control.status().servers.find((s) => s.address === request.params.address), `server with address '${request.params.address}'`, reply))
-    app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
-      one(control.status().sites.find((s) => s.name === request.params.site), `site named '${request.params.site}'`, reply))
-    app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) => {
-      const wanted = request.params.fqdn.toLowerCase().replace(/\.?$/, '.')
-      return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
-    })
-
-    // Server-sent events: health transitions, admin changes, keepalived events, reloads.
-    app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {
-      reply.hijack()
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-      reply.raw.write(': signpost events\n\n')
-      const unsubscribe = control.subscribe((event) => reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
-      request.raw.once('close', unsubscribe)
-    })
-
-    // Writes: one encapsulated context whose every route needs the bearer token.
-    void app.register(async (writes) => {
-      writes.addHook('onRequest', async (request, reply) => {
-        if (deps.writeToken === undefined) return reply.code(503).send({ error: 'admin writes are off: set SIGNPOST_ADMIN_TOKEN' })
-        if (!bearerMatches(request.headers.authorization, deps.writeToken)) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+    // Reads: open unless admin.protect_reads (then a token, except /healthz above).
+    void app.register(async (app) => {
+      if (deps.protectReads) app.addHook('onRequest', requireToken)
+      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+        const { contentType, text } = await control.metrics()
+        return reply.type(contentType).send(text)
       })
+
+      app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
+      const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
+      app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
+        one(control.status().servers.find((s) => s.address === request.params.address), `server with address '${request.params.address}'`, reply))
+      app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
+        one(control.status().sites.find((s) => s.name === request.params.site), `site named '${request.params.site}'`, reply))
+      app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) => {
+        const wanted = request.params.fqdn.toLowerCase().replace(/\.?$/, '.')
+        return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
+      })
+
+      // Server-sent events: health transitions, admin changes, keepalived events, reloads.
+      app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {
+        reply.hijack()
+        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+        reply.raw.write(': signpost events\n\n')
+        const unsubscribe = control.subscribe((event) => reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
+        request.raw.once('close', unsubscribe)
+      })
+
+    })
+
+    // Writes: one encapsulated context whose every route needs a bearer token.
+    void app.register(async (writes) => {
+      writes.addHook('onRequest', requireToken)
 
       writes.post<{ Body: LbEvent }>('/v1/lb-events', {
         schema: {
@@ -99,8 +118,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         { path: '/v1/sites/:site', param: 'site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
       ] as const
       for (const { path, param, target } of targets) {
-        const respond = (id: string, change: AdminChange, reply: FastifyReply) => {
-          const result = control.setAdminState(target(id), change, 'admin')
+        const respond = (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
+          const result = control.setAdminState(target(id), change, request.actor)
           return result.ok ? result.record : reply.code(result.status).send({ error: result.message })
         }
         writes.put<{ Params: Record<string, string>; Body: { state: AdminStateName; reason: string } }>(`${path}/state`, {
@@ -108,13 +127,13 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
             body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
             response: { 200: recordReply, 404: errorReply },
           },
-        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, reply))
+        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, request, reply))
         writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
           schema: {
             body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: 1000 }, reason } },
             response: { 200: recordReply, 404: errorReply },
           },
-        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, reply))
+        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, request, reply))
       }
     })
   })

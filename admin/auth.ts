@@ -8,3 +8,20 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
   return timingSafeEqual(digest(presented), digest(token)) && presented.length > 0
 }
+
+/** The name of the token the request presents, if any matches (every token is compared). */
+export function authenticate(header: string | undefined, tokens: ReadonlyMap<string, string>): string | undefined {
+  let who: string | undefined
+  for (const [name, token] of tokens) if (bearerMatches(header, token) && who === undefined) who = name
+  return who
+}
+
+/** Tokens file: one `name token` per line; `#` starts a comment. */
+export function parseTokens(text: string): Map<string, string> {
+  const tokens = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const [name, token] = line.replace(/#.*/, '').trim().split(/\s+/)
+    if (name && token) tokens.set(name, token)
+  }
+  return tokens
+}

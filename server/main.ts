@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Process entry: `signpost serve` or `signpost check`. Process-level handlers live here and only here.
 
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { parseTokens } from '../admin/auth.ts'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runCheck } from './check.ts'
@@ -37,6 +38,22 @@ function settings(values: { config?: string | undefined; zones?: string | undefi
   // Zones sit beside the config unless it says otherwise.
   const zonesDir = values.zones ?? (configFile ? resolve(dirname(configFile), config.zones ?? '.') : defaults.DEFAULT_ZONES_DIR)
   return { ok: true, settings: { sources: { configFile, zonesDir }, config } }
+}
+
+/** Named admin tokens: SIGNPOST_ADMIN_TOKEN (named "admin") and `admin.tokens_file` (relative to the config). */
+function adminTokens(config: Config, configFile: string | undefined): Map<string, string> {
+  let tokens = new Map<string, string>()
+  if (config.admin?.tokens_file) {
+    const path = resolve(configFile ? dirname(configFile) : '.', config.admin.tokens_file)
+    try {
+      tokens = parseTokens(readFileSync(path, 'utf8'))
+    } catch (error) {
+      throw new StartError(`cannot read admin.tokens_file ${path}: ${(error as Error).message}`)
+    }
+  }
+  const fromEnv = process.env['SIGNPOST_ADMIN_TOKEN']
+  if (fromEnv) tokens.set('admin', fromEnv)
+  return tokens
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
       auditLog: config.admin?.audit_log ?? defaults.DEFAULT_AUDIT_LOG,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
-      adminToken: process.env['SIGNPOST_ADMIN_TOKEN'] || undefined,
+      adminTokens: adminTokens(config, sources.configFile),
+      protectReads: config.admin?.protect_reads ?? false,
       tcp: {
         idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
         maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,

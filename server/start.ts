@@ -36,8 +36,10 @@ export type StartOptions = {
   readonly listen: readonly string[]
   /** Admin API address, or undefined for none. */
   readonly admin: string | undefined
-  /** Bearer token admin writes must present; undefined turns writes off. */
-  readonly adminToken: string | undefined
+  /** Named bearer tokens for the admin API; none turns writes off. */
+  readonly adminTokens: ReadonlyMap<string, string>
+  /** Reads of the admin API need a token too. */
+  readonly protectReads: boolean
   readonly tcp: TcpOptions
   readonly logQueries: boolean
   readonly logger: Logger
@@ -248,7 +250,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     }
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ control, writeToken: options.adminToken, logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ control, tokens: options.adminTokens, protectReads: options.protectReads, logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })

@@ -56,7 +56,7 @@ export type NameConfig = {
 export type Config = {
   listen?: string[]
   zones?: string
-  admin?: { listen?: string; state_file?: string; audit_log?: string }
+  admin?: { listen?: string; state_file?: string; audit_log?: string; tokens_file?: string; protect_reads?: boolean }
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
@@ -78,7 +78,13 @@ export const configSchema = {
     admin: {
       type: 'object',
       additionalProperties: false,
-      properties: { listen: { type: 'string', format: 'listen-address' }, state_file: { type: 'string', minLength: 1 }, audit_log: { type: 'string', minLength: 1 } },
+      properties: {
+        listen: { type: 'string', format: 'listen-address' },
+        state_file: { type: 'string', minLength: 1 },
+        audit_log: { type: 'string', minLength: 1 },
+        tokens_file: { type: 'string', minLength: 1 },
+        protect_reads: { type: 'boolean' },
+      },
     },
     tcp: {
       type: 'object',

@@ -8,7 +8,8 @@ import type { LbEvent } from '../../server/start.ts'
 function app(token: string | undefined) {
   const events: LbEvent[] = []
   const instance = buildAdminApp({
-    writeToken: token,
+    tokens: new Map(token ? [['ops', token]] : []),
+    protectReads: false,
     logger: pino({ level: 'silent' }),
     control: {
       zonesLoaded: () => 1,

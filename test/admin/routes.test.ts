@@ -1,0 +1,125 @@
+// Every admin route and its error cases, through fastify's inject() against a recording Control.
+
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import { buildAdminApp } from '../../admin/app.ts'
+import { parseTokens } from '../../admin/auth.ts'
+import type { AdminChange, AdminTarget } from '../../server/state/admin-control.ts'
+import type { StatusView } from '../../server/state/explain.ts'
+import type { Control, ReloadResult } from '../../server/start.ts'
+
+const STATUS = {
+  generation: 3,
+  names: [{ name: 'www.example.test.', policy: 'weighted', ttl: 30, maxAnswers: 1, v4: { reason: 'healthy', answering: ['192.0.2.10'] }, v6: null, servers: [] }],
+  sites: [{ name: 'tokyo', location: null, admin: null, vips: [{ address: '192.0.2.10', health: 'up' }], lbPair: { degraded: false, down: false, nodes: [] } }],
+  servers: [{ address: '192.0.2.10', site: 'tokyo', health: 'up', admin: { state: 'enabled', own: null }, eligibility: 'in', lastProbe: null, lastChange: null, transitions: [] }],
+} as unknown as StatusView
+
+function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
+  const changes: { target: AdminTarget; change: AdminChange; actor: string }[] = []
+  const control: Control = {
+    zonesLoaded: () => options.zones ?? 1,
+    status: () => STATUS,
+    metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
+    reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }] },
+    lbEvent: () => ({ ok: true }),
+    setAdminState: (target, change, actor) => {
+      if (target.kind === 'site' && target.site !== 'tokyo') return { ok: false, status: 404, message: `no site named '${target.site}'` }
+      changes.push({ target, change, actor })
+      return { ok: true, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }
+    },
+    subscribe: () => () => undefined,
+  }
+  return { control, changes }
+}
+
+const TOKENS = parseTokens('# name token\nalice  alice-secret\nbob bob-secret   # on-call\n')
+
+function app(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
+  const { control, changes } = fake(options)
+  return { app: buildAdminApp({ control, tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, logger: pino({ level: 'silent' }) }), changes }
+}
+const as = (name: string) => ({ authorization: `Bearer ${name}-secret` })
+
+describe('reads', () => {
+  it.each([
+    ['/healthz', 200, { status: 'ok', zones: 1 }],
+    ['/v1/status', 200, { generation: 3 }],
+    ['/v1/servers/192.0.2.10', 200, { address: '192.0.2.10', eligibility: 'in' }],
+    ['/v1/servers/10.0.0.1', 404, { error: "no server with address '10.0.0.1'" }],
+    ['/v1/sites/tokyo', 200, { name: 'tokyo' }],
+    ['/v1/sites/mars', 404, { error: "no site named 'mars'" }],
+    ['/v1/names/WWW.example.test', 200, { name: 'www.example.test.', v4: { reason: 'healthy' } }],
+    ['/v1/names/nope.example.test.', 404, { error: "no GSLB name 'nope.example.test.'" }],
+  ])('GET %s → %i', async (url, status, body) => {
+    const reply = await app().app.inject({ url })
+    expect(reply.statusCode).toBe(status)
+    expect(reply.json()).toMatchObject(body)
+  })
+
+  it('GET /healthz → 503 with no zones loaded', async () => {
+    expect((await app({ zones: 0 }).app.inject({ url: '/healthz' })).statusCode).toBe(503)
+  })
+
+  it('GET /metrics serves the Prometheus text format', async () => {
+    const reply = await app().app.inject({ url: '/metrics' })
+    expect(reply.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
+    expect(reply.body).toContain('x 1')
+  })
+
+  it('with protect_reads, reads need a token (but /healthz does not)', async () => {
+    const { app: protectedApp } = app({ protectReads: true })
+    expect((await protectedApp.inject({ url: '/v1/status' })).statusCode).toBe(401)
+    expect((await protectedApp.inject({ url: '/metrics' })).statusCode).toBe(401)
+    expect((await protectedApp.inject({ url: '/v1/status', headers: as('bob') })).statusCode).toBe(200)
+    expect((await protectedApp.inject({ url: '/healthz' })).statusCode).toBe(200)
+  })
+
+  it('serves the OpenAPI document', async () => {
+    const doc = (await app().app.inject({ url: '/docs/json' })).json() as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toMatch(/^3\./)
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/v1/status', '/v1/names/{fqdn}', '/v1/sites/{site}/weight']))
+  })
+})
+
+describe('writes', () => {
+  it('records who made a change by the name of their token', async () => {
+    const { app: a, changes } = app()
+    const reply = await a.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'drain', reason: 'maintenance' }, headers: as('alice') })
+    expect(reply.statusCode).toBe(200)
+    expect(reply.json()).toMatchObject({ state: 'drain', actor: 'alice' })
+    expect(changes).toEqual([{ target: { kind: 'site', site: 'tokyo' }, change: { state: 'drain', reason: 'maintenance' }, actor: 'alice' }])
+  })
+
+  it.each([
+    ['PUT', '/v1/servers/192.0.2.10/weight', { weight: 7, reason: 'more' }, 200],
+    ['PUT', '/v1/servers/192.0.2.10/weight', { weight: -1, reason: 'less' }, 400],
+    ['PUT', '/v1/servers/192.0.2.10/weight', { weight: 1.5, reason: 'half' }, 400],
+    ['PUT', '/v1/servers/192.0.2.10/state', { state: 'enabled', reason: 'x', extra: 1 }, 400],
+    ['PUT', '/v1/servers/192.0.2.10/state', { state: 'enabled', reason: '' }, 400],
+    ['PUT', '/v1/sites/mars/weight', { weight: 1, reason: 'x' }, 404],
+    ['POST', '/v1/reload', undefined, 200],
+  ])('%s %s → %i', async (method, url, payload, status) => {
+    const reply = await app().app.inject({ method: method as 'PUT' | 'POST', url, ...(payload ? { payload } : {}), headers: as('bob') })
+    expect(reply.statusCode).toBe(status)
+  })
+
+  it('answers 422 with every problem when a reload is rejected', async () => {
+    const problems = [{ code: 'rdata' as const, file: 'zones/x.zone', line: 4, message: "A: '1.2.3' is not an IPv4 address" }]
+    const reply = await app({ reload: { ok: false, applied: false, problems, zones: [] } }).app.inject({ method: 'POST', url: '/v1/reload', headers: as('bob') })
+    expect(reply.statusCode).toBe(422)
+    expect(reply.json()).toMatchObject({ ok: false, applied: false, problems })
+  })
+
+  it('refuses writes without a token, with a wrong one, and when no token is configured', async () => {
+    const body = { method: 'PUT' as const, url: '/v1/sites/tokyo/state', payload: { state: 'up', reason: 'x' } }
+    expect((await app().app.inject(body)).statusCode).toBe(401)
+    expect((await app().app.inject({ ...body, headers: { authorization: 'Bearer alice-secretX' } })).statusCode).toBe(401)
+    expect((await app({ tokens: new Map() }).app.inject({ ...body, headers: as('alice') })).statusCode).toBe(503)
+  })
+
+  it('refuses bodies over 64 KiB', async () => {
+    const reply = await app().app.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'up', reason: 'x'.repeat(70_000) }, headers: as('alice') })
+    expect(reply.statusCode).toBe(413)
+  })
+})
