@@ -108,8 +108,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       writes.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
         const result = await control.reload()
         if (result.ok) return { ok: true, zones: result.zones }
-        // Zone problems alone still apply the rest (those zones keep their last good version).
-        return reply.code(422).send({ ok: false, applied: result.applied, problems: result.problems, zones: result.zones })
+        return reply.code(422).send({ ok: false, problems: result.problems, zones: result.zones })
       })
 
       // Admin state and weight of a server (site VIP) or a whole site.

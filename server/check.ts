@@ -8,7 +8,7 @@ import { loadInputs, type Sources } from './state/load-inputs.ts'
 
 /** Prints the result; true when there is nothing to fix. */
 export async function runCheck(sources: Sources, out: Writable): Promise<boolean> {
-  const result = await loadInputs(sources, undefined)
+  const result = await loadInputs(sources)
   if (!result.ok) {
     for (const problem of result.problems) out.write(`${formatProblem(problem)}\n`)
     out.write(`${result.problems.length} problem(s)\n`)

