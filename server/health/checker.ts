@@ -93,7 +93,9 @@ export function createChecker(options: CheckerOptions): Checker {
       const fresh = options.targets.filter((t) => !options.previous.has(t.id))
       await Promise.all(fresh.map((t) => probeOnce(t)))
       flush()
-      for (const target of options.targets) schedule(target, fresh.includes(target) ? jitter(nextDelay(health.get(target.id) ?? INITIAL_HEALTH, target.rules)) : target.rules.intervalMs * options.random())
+      // Each target starts at a random phase of its interval, so 1,000 targets probe at an even
+      // rate rather than in one burst a second after the start-up round.
+      for (const target of options.targets) schedule(target, nextDelay(health.get(target.id) ?? INITIAL_HEALTH, target.rules) * options.random())
     },
     health: () => health,
     stop() {
