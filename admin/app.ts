@@ -107,7 +107,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
       writes.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
         const result = await control.reload()
-        if (result.ok) return { ok: true, zones: result.zones }
+        if (result.ok) return { ok: true, zones: result.zones, changes: result.changes }
         return reply.code(422).send({ ok: false, problems: result.problems, zones: result.zones })
       })
 

@@ -40,7 +40,10 @@ function settings(values: { config?: string | undefined; zones?: string | undefi
   return { ok: true, settings: { sources: { configFile, zonesDir }, config } }
 }
 
-/** Named admin tokens: SIGNPOST_ADMIN_TOKEN (named "admin") and `admin.tokens_file` (relative to the config). */
+/**
+ * Named admin tokens: `admin.tokens_file` (relative to the config), and the variable named by
+ * `admin.tokens_env` (default SIGNPOST_ADMIN_TOKEN): one token (named "admin") or `name:token,…`.
+ */
 function adminTokens(config: Config, configFile: string | undefined): Map<string, string> {
   let tokens = new Map<string, string>()
   if (config.admin?.tokens_file) {
@@ -51,8 +54,11 @@ function adminTokens(config: Config, configFile: string | undefined): Map<string
       throw new StartError(`cannot read admin.tokens_file ${path}: ${(error as Error).message}`)
     }
   }
-  const fromEnv = process.env['SIGNPOST_ADMIN_TOKEN']
-  if (fromEnv) tokens.set('admin', fromEnv)
+  const fromEnv = process.env[config.admin?.tokens_env ?? 'SIGNPOST_ADMIN_TOKEN']
+  for (const entry of fromEnv ? fromEnv.split(',') : []) {
+    const [name, token] = entry.includes(':') ? [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)] : ['admin', entry]
+    if (name && token) tokens.set(name, token)
+  }
   return tokens
 }
 

@@ -16,6 +16,7 @@ import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/sna
 import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
 import { loadAdminFile } from './state/admin-state-file.ts'
 import { statusView, type StatusView } from './state/explain.ts'
+import { reloadChanges, type ReloadChanges } from './state/reload-changes.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker, type Checker } from './health/checker.ts'
@@ -51,7 +52,7 @@ export type ZoneSummary = { readonly name: string; readonly serial: number; read
 
 /** A reload applies everything or, on any problem, nothing (`zones` then lists what is still served). */
 export type ReloadResult =
-  | { readonly ok: true; readonly zones: readonly ZoneSummary[] }
+  | { readonly ok: true; readonly zones: readonly ZoneSummary[]; readonly changes: ReloadChanges }
   | { readonly ok: false; readonly problems: readonly Problem[]; readonly zones: readonly ZoneSummary[] }
 
 export type RunningServer = {
@@ -196,8 +197,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     logPicks(gslbLog, before, store.current)
     await startChecker(inputs.config)
     const zones = describeZones(inputs.zonesByFile)
-    emit({ type: 'reload', at: new Date().toISOString(), zones })
-    return { ok: true, zones }
+    const changes = reloadChanges(previous, inputs)
+    loadLog.info(changes, 'reloaded')
+    emit({ type: 'reload', at: new Date().toISOString(), zones, changes })
+    return { ok: true, zones, changes }
   }
 
   const lbEvent = (event: LbEvent): LbEventResult => {

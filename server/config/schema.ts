@@ -56,7 +56,7 @@ export type NameConfig = {
 export type Config = {
   listen?: string[]
   zones?: string
-  admin?: { listen?: string; state_file?: string; audit_log?: string; tokens_file?: string; protect_reads?: boolean }
+  admin?: { listen?: string; state_file?: string; audit_log?: string; tokens_file?: string; tokens_env?: string; protect_reads?: boolean }
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
@@ -83,6 +83,7 @@ export const configSchema = {
         state_file: { type: 'string', minLength: 1 },
         audit_log: { type: 'string', minLength: 1 },
         tokens_file: { type: 'string', minLength: 1 },
+        tokens_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         protect_reads: { type: 'boolean' },
       },
     },

@@ -21,7 +21,7 @@ function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
     zonesLoaded: () => options.zones ?? 1,
     status: () => STATUS,
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
-    reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }] },
+    reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },
     lbEvent: () => ({ ok: true }),
     setAdminState: (target, change, actor) => {
       if (target.kind === 'site' && target.site !== 'tokyo') return { ok: false, status: 404, message: `no site named '${target.site}'` }
