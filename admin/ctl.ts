@@ -36,7 +36,9 @@ function printStatus(status: StatusView): void {
   }
   for (const site of status.sites) {
     const vips = site.vips.map((v) => `${v.address} ${v.health}`).join(', ')
-    const pair = site.lbPair.nodes.length === 0 ? '' : `; LB ${site.lbPair.nodes.map((n) => `${n.name} ${n.probe}${n.keepalived ? `/${n.keepalived}` : ''}`).join(', ')}${site.lbPair.down ? ' — PAIR DOWN' : site.lbPair.degraded ? ' — no redundancy' : ''}`
+    const nodesUp = site.lbPair.nodes.filter((n) => n.probe !== 'down' && n.keepalived !== 'FAULT' && n.keepalived !== 'STOP').length
+    const verdict = site.lbPair.down ? ' — PAIR DOWN (keepalived)' : nodesUp === 0 ? ' — no LB node up' : site.lbPair.degraded ? ' — no redundancy' : ''
+    const pair = site.lbPair.nodes.length === 0 ? '' : `; LB ${site.lbPair.nodes.map((n) => `${n.name} ${n.probe}${n.keepalived ? `/${n.keepalived}` : ''}`).join(', ')}${verdict}`
     const admin = site.admin ? `; admin ${site.admin.state}${site.admin.weight !== undefined ? ` weight ${site.admin.weight}` : ''} (${site.admin.reason})` : ''
     console.log(`site ${site.name}: ${vips}${pair}${admin}`)
   }
