@@ -4,7 +4,7 @@
 
 import { isSubdomain, labelOffsets, nameKey } from './name.ts'
 import { RRType, Rcode } from './types.ts'
-import { AT_QNAME, makePlan, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from './plan.ts'
+import { AT_QNAME, makePlan, NONE, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from './plan.ts'
 import type { RData } from '../zone/rdata.ts'
 import type { RRset, Zone, ZoneNode } from '../zone/zone.ts'
 import { closestEncloser, wildcardKey } from '../zone/lookup.ts'
@@ -42,10 +42,6 @@ export type CompiledZone = {
 }
 
 const CLASS_IN = 1
-const NONE: readonly never[] = Object.freeze([])
-const NO_PATCHES: readonly number[] = NONE
-const SELF = AT_QNAME
-const plan = makePlan
 const MAX_CNAME_CHAIN = 8
 
 /** Encodes an RRset's records, compressing eligible names in the data against `context`. */
@@ -53,7 +49,7 @@ export function compileRRset(type: number, ttl: number, rdatas: readonly RData[]
   const records = rdatas.map((rdata): CompiledRecord => {
     if (rdata.names.length === 0) {
       const plain = withFixedFields(type, ttl, rdata.wire)
-      return { body: plain, patches: NO_PATCHES, plain }
+      return { body: plain, patches: NONE, plain }
     }
     const compressed: number[] = []
     const patches: number[] = []
@@ -155,7 +151,7 @@ export function compileZone(zone: Zone): CompiledZone {
   const referralFor = (cut: ZoneNode): AnswerPlan => {
     const ns = cut.rrsets.get(RRType.NS) as RRset
     const glue = additionalFor([ns], true)
-    return plan(Rcode.NOERROR, [], [{ rrset: compiled(cut, RRType.NS), owner: { kind: 'suffix', wireLength: cut.name.length } }], glue, false, true)
+    return makePlan(Rcode.NOERROR, [], [{ rrset: compiled(cut, RRType.NS), owner: { kind: 'suffix', wireLength: cut.name.length } }], glue, false, true)
   }
   const referrals = new Map<ZoneNode, AnswerPlan>()
   const referralOf = (cut: ZoneNode): AnswerPlan => {
@@ -168,7 +164,7 @@ export function compileZone(zone: Zone): CompiledZone {
    * The answer for `qtype` at `node`, whose data is owned by `owner` and compiled in `rrsets`,
    * following CNAMEs inside the zone (RFC 1034 §4.3.2 step 3a; RFC 6604 for the final rcode).
    */
-  const nodata = plan(Rcode.NOERROR, [], [negativeSoa], [])
+  const nodata = makePlan(Rcode.NOERROR, [], [negativeSoa], [])
 
   const emptyNodePlans: NodePlans = Object.freeze({ types: NONE, answers: NONE, otherwise: nodata, any: nodata })
 
@@ -176,19 +172,19 @@ export function compileZone(zone: Zone): CompiledZone {
     const direct = rrsets.get(qtype)
     if (direct) {
       const answer = withRef(chain, { rrset: direct, owner })
-      return plan(Rcode.NOERROR, answer, [], additionalFor([node.rrsets.get(qtype) as RRset], false))
+      return makePlan(Rcode.NOERROR, answer, [], additionalFor([node.rrsets.get(qtype) as RRset], false))
     }
     const cname = rrsets.get(RRType.CNAME)
-    if (!cname || qtype === RRType.CNAME) return chain.length === 0 ? nodata : plan(Rcode.NOERROR, chain, [negativeSoa], [])
+    if (!cname || qtype === RRType.CNAME) return chain.length === 0 ? nodata : makePlan(Rcode.NOERROR, chain, [negativeSoa], [])
     const answer = withRef(chain, { rrset: cname, owner })
     const targetRdata = (node.rrsets.get(RRType.CNAME) as RRset).rdatas[0] as RData
     const target = targetRdata.wire
-    if (depth >= MAX_CNAME_CHAIN || !isSubdomain(target, zone.origin)) return plan(Rcode.NOERROR, answer, [], [])
+    if (depth >= MAX_CNAME_CHAIN || !isSubdomain(target, zone.origin)) return makePlan(Rcode.NOERROR, answer, [], [])
     const found = closestEncloser(zone.nodes, nameKey(target))
-    if (found.node.cut) return plan(Rcode.NOERROR, answer, [], [])
+    if (found.node.cut) return makePlan(Rcode.NOERROR, answer, [], [])
     if (found.exact) return answerAt(found.node, own.get(found.node) as Map<number, CompiledRRset>, ownerOf(target, anchor), qtype, anchor, answer, depth + 1)
     const star = zone.nodes.get(wildcardKey(found.node.key))
-    if (!star) return plan(Rcode.NXDOMAIN, answer, [negativeSoa], [])
+    if (!star) return makePlan(Rcode.NXDOMAIN, answer, [negativeSoa], [])
     return answerAt(star, synthesized(star), { kind: 'name', wire: target }, qtype, anchor, answer, depth + 1)
   }
 
@@ -241,11 +237,11 @@ export function compileZone(zone: Zone): CompiledZone {
   for (const node of zone.nodes.values()) {
     const star = zone.nodes.get(wildcardKey(node.key))
     nodes.set(node.key, Object.freeze({
-      ...nodePlans(node, own.get(node) as Map<number, CompiledRRset>, SELF, node.name),
+      ...nodePlans(node, own.get(node) as Map<number, CompiledRRset>, AT_QNAME, node.name),
       referral: node.cut ? referralOf(node.cut) : undefined,
       isCut: node.cut === node,
-      wildcard: star && !node.cut ? nodePlans(star, synthesized(star), SELF, node.name) : undefined,
+      wildcard: star && !node.cut ? nodePlans(star, synthesized(star), AT_QNAME, node.name) : undefined,
     }))
   }
-  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: plan(Rcode.NXDOMAIN, [], [negativeSoa], []), nodata })
+  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: makePlan(Rcode.NXDOMAIN, [], [negativeSoa], []), nodata })
 }

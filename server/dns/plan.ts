@@ -42,7 +42,8 @@ export type AnswerPlan = {
   readonly additionalRequired: boolean
 }
 
-const NONE: readonly never[] = Object.freeze([])
+/** The one shared empty list (empty sections, empty patch lists). */
+export const NONE: readonly never[] = Object.freeze([])
 
 /** A frozen plan; empty sections share one empty array (a zone of 100,000 names feels each). */
 export function makePlan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false): AnswerPlan {

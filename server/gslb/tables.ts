@@ -33,7 +33,7 @@ export function buildNameTables(name: GslbName, health: HealthView, admin: Admin
 }
 
 /** The set of servers to answer from and why; the nothing-eligible branch is the name's `when_down`. */
-export function answerSet(name: GslbName, family: Family, health: HealthView, admin: AdminView): { reason: PickReason; servers: readonly Server[] } | { reason: 'nodata' | 'servfail'; servers: readonly Server[] } {
+function answerSet(name: GslbName, family: Family, health: HealthView, admin: AdminView): { reason: PickReason; servers: readonly Server[] } {
   const servers = name.servers.filter((s) => s.family === family)
   const verdicts = servers.map((s) => eligibility(s, health, admin))
   const where = (wanted: string): Server[] => servers.filter((_, i) => verdicts[i] === wanted)
@@ -110,8 +110,9 @@ function rotationPlans(servers: readonly Server[], max: number): AnswerPlan[] {
  */
 function weightedPlans(servers: readonly Server[], weightOf: (s: Server) => number, max: number): AnswerPlan[] {
   const weights = servers.map(weightOf)
-  const weighted = weights.some((w) => w > 0) ? servers.filter((_, i) => (weights[i] as number) > 0) : servers
-  const order = smoothWeightedOrder(weighted.map((s) => (weights.some((w) => w > 0) ? weightOf(s) : 1)))
+  const anyPositive = weights.some((w) => w > 0)
+  const weighted = anyPositive ? servers.filter((_, i) => (weights[i] as number) > 0) : servers
+  const order = smoothWeightedOrder(anyPositive ? weights.filter((w) => w > 0) : weighted.map(() => 1))
   const count = Math.min(max, weighted.length)
   return order.map((_, start) => {
     const picked: Server[] = []
