@@ -17,7 +17,7 @@ import { adminView, createAdminControl, type AdminChange, type AdminResult, type
 import { loadAdminFile } from './state/admin-state-file.ts'
 import { statusView, type StatusView } from './state/explain.ts'
 import { reloadChanges, type ReloadChanges } from './state/reload-changes.ts'
-import { createMetrics, type Metrics } from './metrics.ts'
+import { createMetrics } from './metrics.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker, type Checker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
@@ -26,7 +26,7 @@ import type { KeepalivedState } from './health/lb-pair.ts'
 import { probeTargets } from './health/targets.ts'
 import { INITIAL_HEALTH, type ProbeTarget, type TargetHealth } from './health/types.ts'
 import type { HealthView } from './gslb/types.ts'
-import { loadInputs, type Inputs, type LoadResult, type Sources } from './state/load-inputs.ts'
+import { loadInputs, type Inputs, type Sources } from './state/load-inputs.ts'
 import { createStore, type Store } from './state/store.ts'
 
 export type StartOptions = {
@@ -108,24 +108,27 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const first = await loadInputs(options.sources)
   if (!first.ok) throw new LoadError(first.problems)
   let inputs = first.inputs
-  logLoad(loadLog, first, undefined)
+  logLoad(loadLog, first.inputs, first.zoneProblems)
   const adminLoad = loadAdminFile(options.stateFile)
   if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
-  let metrics: Metrics | undefined
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), () => metrics?.countSnapshot())
-  metrics = createMetrics(() => store.current, planServers)
+  // Metrics read the store only when scraped, so they can be made before it.
+  const metrics = createMetrics(() => store.current, planServers)
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), () => metrics.countSnapshot())
   const gslbLog = logger.child({ component: 'gslb' })
+  logPicks(gslbLog, undefined, store.current)
+  /** Swaps in the snapshot `change` makes of the current one, and logs names whose reason changed. */
+  const swap = (change: (current: Snapshot) => Snapshot): void => {
+    const before = store.current
+    store.publish(change(before))
+    logPicks(gslbLog, before, store.current)
+  }
   const adminControl = createAdminControl({
     initial: adminLoad.file,
     stateFile: options.stateFile,
     auditLog: options.auditLog,
     gslb: () => inputs.gslb,
     now: () => new Date(),
-    publish: (view) => {
-      const before = store.current
-      store.publish(withAdmin(before, view))
-      logPicks(gslbLog, before, store.current)
-    },
+    publish: (view) => swap((current) => withAdmin(current, view)),
   })
   const setAdminState = (target: AdminTarget, change: AdminChange, actor: string): AdminResult => {
     const result = adminControl.apply(target, change, actor)
@@ -146,11 +149,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   let checker: Checker | undefined
   const lbEvents = new Map<string, KeepalivedState>()
   const publishHealth = (): void => {
-    const before = store.current
     const view = healthView(targets, checker?.health() ?? new Map(), lbEvents, inputs.gslb.sites)
-    if (sameView(view, before.gslb.health)) return
-    store.publish(withHealth(before, view))
-    logPicks(gslbLog, before, store.current)
+    if (!sameView(view, store.current.gslb.health)) swap((current) => withHealth(current, view))
   }
   const startChecker = async (config: Inputs['config']): Promise<void> => {
     const previous = checker?.health() ?? new Map<string, TargetHealth>()
@@ -163,10 +163,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       sourceAddress: config.health?.source_address,
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       random: Math.random,
-      onProbe: (target, result) => metrics?.observeProbe(target, result),
+      onProbe: (target, result) => metrics.observeProbe(target, result),
       onTransitions: (transitions) => {
         for (const t of transitions) {
-          metrics?.countTransition(t.to)
+          metrics.countTransition(t.to)
           const target = byId.get(t.id)
           const line = { target: target?.kind, address: target?.address, site: target?.site, node: target?.node, from: t.from, to: t.to, reason: t.reason }
           healthLog.info(line, 'health transition')
@@ -180,7 +180,6 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   }
   // One full probe round before the listeners open, so the first answers are already health-aware.
   await startChecker(inputs.config)
-  logPicks(gslbLog, undefined, store.current)
 
   const reload = async (): Promise<ReloadResult> => {
     const result = await loadInputs(options.sources)
@@ -191,10 +190,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     }
     const previous = inputs
     inputs = result.inputs
-    logLoad(loadLog, result, previous)
-    const before = store.current
-    store.publish(buildSnapshot(before.generation + 1, inputs.zones, inputs.gslb, before.gslb.health, before.gslb.admin, inputs.geo))
-    logPicks(gslbLog, before, store.current)
+    logLoad(loadLog, inputs, [])
+    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo))
     await startChecker(inputs.config)
     const zones = describeZones(inputs.zonesByFile)
     const changes = reloadChanges(previous, inputs)
@@ -279,13 +276,10 @@ function describeZones(zones: ReadonlyMap<string, CompiledZone>): ZoneSummary[] 
   return [...zones].map(([file, z]) => ({ name: nameToText(z.origin), serial: z.serial, file }))
 }
 
-/** One line per zone (re)loaded; at start, one per zone problem (that zone is not served). */
-function logLoad(log: Logger, result: Extract<LoadResult, { ok: true }>, previous: Inputs | undefined): void {
-  for (const [file, zone] of result.inputs.zonesByFile) {
-    if (previous?.zonesByFile.get(file) === zone) continue
-    log.info({ zone: nameToText(zone.origin), serial: zone.serial, file, nodes: zone.nodes.size }, 'zone loaded')
-  }
-  for (const problem of result.zoneProblems) log.error({ problem: formatProblem(problem) }, 'zone rejected')
+/** One line per zone loaded, one per zone problem (at start: that zone is not served). */
+function logLoad(log: Logger, inputs: Inputs, zoneProblems: readonly Problem[]): void {
+  for (const [file, zone] of inputs.zonesByFile) log.info({ zone: nameToText(zone.origin), serial: zone.serial, file, nodes: zone.nodes.size }, 'zone loaded')
+  for (const problem of zoneProblems) log.error({ problem: formatProblem(problem) }, 'zone rejected')
 }
 
 /** Logs each GSLB name and family whose reason (healthy, fail-open, …) changed. */
