@@ -3,7 +3,7 @@
 
 import { effectiveAdminState, effectiveWeight, eligibility } from '../gslb/eligibility.ts'
 import type { Server } from '../gslb/types.ts'
-import { siteStatus, type LbEvents } from '../health/health-view.ts'
+import { lbNodeProbes, siteStatus, type LbEvents } from '../health/health-view.ts'
 import type { ProbeTarget, TargetHealth } from '../health/types.ts'
 import type { AdminFile } from './admin-state-file.ts'
 import type { Snapshot } from './snapshot.ts'
@@ -12,10 +12,11 @@ export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetH
 
 export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile) {
   const { config, health, tables } = snapshot.gslb
-  const probeOf = (address: string) => probes.find((p) => p.target.kind === 'server' && p.target.address === address)
+  const serverProbes = new Map(probes.flatMap((p) => (p.target.kind === 'server' ? [[p.target.address, p] as const] : [])))
+  const nodeProbes = lbNodeProbes(probes.map((p) => p.target), new Map(probes.map((p) => [p.target.id, p.health])))
   const servers = [...new Map(config.names.flatMap((n) => n.servers).map((s) => [s.address, s])).values()]
   const serverView = (server: Server) => {
-    const probe = probeOf(server.address)
+    const probe = serverProbes.get(server.address)
     return {
       address: server.address,
       site: server.site,
@@ -46,7 +47,7 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
       }
     }),
     sites: [...config.sites.values()].map((site) => {
-      const pair = siteStatus(site, probes.map((p) => p.target), new Map(probes.map((p) => [p.target.id, p.health])), lbEvents)
+      const pair = siteStatus(site, nodeProbes, lbEvents)
       return {
         name: site.name,
         location: site.location ?? null,

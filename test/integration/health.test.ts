@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { siteStatus } from '../../server/health/health-view.ts'
+import { lbNodeProbes, siteStatus } from '../../server/health/health-view.ts'
 import { startBackend, type Backend } from '../support/backend.ts'
 import { dig } from '../support/dig.ts'
 import { startTestServer, type LogSink } from '../support/server.ts'
@@ -118,7 +118,7 @@ describe('health checks', () => {
 })
 
 describe('LB pairs', () => {
-  const pair = () => siteStatus(server.store.current.gslb.config.sites.get('a')!, server.probes().map((p) => p.target), new Map(server.probes().map((p) => [p.target.id, p.health])), new Map())
+  const pair = () => siteStatus(server.store.current.gslb.config.sites.get('a')!, lbNodeProbes(server.probes().map((p) => p.target), new Map(server.probes().map((p) => [p.target.id, p.health]))), new Map())
 
   it('shows the pair degraded when one LB node fails its probe, and keeps answering the VIP', async () => {
     await until((a) => a.includes(A), 3000)
