@@ -11,6 +11,7 @@ import { compileRRset, type CompiledZone } from '../dns/compile.ts'
 import { nameKey, parseName } from '../dns/name.ts'
 import { makePlan, type AnswerPlan } from '../dns/plan.ts'
 import { RRType, Rcode } from '../dns/types.ts'
+import { canonicalAddress } from '../net/address.ts'
 import type { Problem } from '../problem.ts'
 import type { ZoneSet } from '../state/snapshot.ts'
 import type { Family, GslbName, Location, Policy, Server, Site, WhenDown } from './types.ts'
@@ -32,7 +33,7 @@ export function buildGslb(config: Config, zones: ZoneSet, locate: ConfigLocator)
   const siteOfAddress = new Map<string, string>()
   for (const [name, site] of Object.entries(config.sites ?? {})) {
     for (const vip of site.vips) {
-      const canonical = canonicalIp(vip)
+      const canonical = canonicalAddress(vip)
       const other = siteOfAddress.get(canonical)
       if (other) problem(['sites', name, 'vips'], `${vip} is already a VIP of site ${other}`)
       siteOfAddress.set(canonical, name)
@@ -41,7 +42,7 @@ export function buildGslb(config: Config, zones: ZoneSet, locate: ConfigLocator)
     const location: Location | undefined = site.location ? { lat: site.location.lat, lon: site.location.lon, country: site.location.country, continent: site.location.continent } : undefined
     sites.set(name, {
       name,
-      vips: site.vips.map(canonicalIp),
+      vips: site.vips.map(canonicalAddress),
       location,
       weight: site.weight ?? 1,
       lbPair: Object.entries(site.lb_pair ?? {}).map(([node, address]) => ({ name: node, address })),
@@ -102,7 +103,7 @@ function buildName(fqdn: string, named: NameConfig, config: Config, zones: ZoneS
     if (target === undefined) return void problem(['when_down'], "when_down: fallback needs 'fallback': a site name or an address")
     const site = sites.get(target)
     if (site) whenDown = { kind: 'fallback', servers: site.vips.map((vip) => server(vip, site.name, ttl, wire.wire)) }
-    else if (isIP(target)) whenDown = { kind: 'fallback', servers: [server(canonicalIp(target), '(fallback address)', ttl, wire.wire)] }
+    else if (isIP(target)) whenDown = { kind: 'fallback', servers: [server(canonicalAddress(target), '(fallback address)', ttl, wire.wire)] }
     else return void problem(['fallback'], `'${target}' is neither a site nor an IP address`)
   }
 
@@ -127,10 +128,6 @@ function server(address: string, site: string, ttl: number, owner: Uint8Array): 
   const family: Family = isIP(address) === 6 ? 6 : 4
   const rdata = Uint8Array.from(ipaddr.parse(address).toByteArray())
   return { address, family, site, rrset: compileRRset(family === 4 ? RRType.A : RRType.AAAA, ttl, [{ wire: rdata, names: [] }], owner) }
-}
-
-function canonicalIp(text: string): string {
-  return ipaddr.parse(text).toString()
 }
 
 /** The zone's NODATA answer, or the same with the SOA at a configured negative TTL. */

@@ -1,5 +1,6 @@
 // Listen addresses as operators write them: `127.0.0.1:5353`, `[::1]:53`.
 
+import ipaddr from 'ipaddr.js'
 import { isIP } from 'node:net'
 
 export type ListenAddress = { readonly host: string; readonly port: number; readonly family: 4 | 6 }
@@ -19,4 +20,9 @@ export function parseListenAddress(text: string): AddressResult {
 
 export function formatAddress(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+/** An IP address in its one canonical text form (`2001:DB8::0:1` → `2001:db8::1`); other text as it is. */
+export function canonicalAddress(text: string): string {
+  return ipaddr.isValid(text) ? ipaddr.parse(text).toString() : text
 }

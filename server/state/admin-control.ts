@@ -2,10 +2,10 @@
 // (durable before anything is visible), append the audit log, then hand the new AdminView on to be
 // published. All of it is synchronous, so changes are serialized by the event loop itself.
 
-import ipaddr from 'ipaddr.js'
 import type { AdminStateName } from '../config/schema.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import type { AdminView } from '../gslb/types.ts'
+import { canonicalAddress } from '../net/address.ts'
 import { persistAdminFile, type AdminFile, type AdminRecord } from './admin-state-file.ts'
 import { appendAudit } from './audit-log.ts'
 
@@ -47,7 +47,7 @@ export function createAdminControl(deps: AdminControlDeps): AdminControl {
         if (!gslb.sites.has(target.site)) return { ok: false, status: 404, message: `no site named '${target.site}'` }
         key = target.site
       } else {
-        key = ipaddr.isValid(target.address) ? ipaddr.parse(target.address).toString() : target.address
+        key = canonicalAddress(target.address)
         if (![...gslb.sites.values()].some((s) => s.vips.includes(key))) return { ok: false, status: 404, message: `no server (site VIP) with address '${target.address}'` }
       }
       const section = target.kind === 'site' ? 'sites' : 'servers'

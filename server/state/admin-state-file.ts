@@ -2,9 +2,10 @@
 // file, fsync it, rename it over the old one, fsync the folder (so a crash leaves either the old
 // or the new file, never a torn one). A file that can't be read is set aside, never dropped.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { AdminStateName } from '../config/schema.ts'
+import { writeSynced } from './synced-write.ts'
 
 export type AdminRecord = {
   readonly state: AdminStateName
@@ -41,15 +42,8 @@ export function loadAdminFile(path: string): AdminFileLoad {
 }
 
 export function persistAdminFile(path: string, file: AdminFile): void {
-  mkdirSync(dirname(path), { recursive: true })
   const temp = `${path}.tmp`
-  const fd = openSync(temp, 'w')
-  try {
-    writeSync(fd, JSON.stringify(file, null, 2) + '\n')
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
+  writeSynced(temp, 'w', JSON.stringify(file, null, 2) + '\n')
   renameSync(temp, path)
   const dir = openSync(dirname(path), 'r')
   try {

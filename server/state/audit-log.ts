@@ -1,7 +1,6 @@
 // Append-only JSON lines, one per operator change: time, who, what, old → new, why. fsync'd.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { writeSynced } from './synced-write.ts'
 
 export type AuditEntry = {
   readonly at: string
@@ -13,12 +12,5 @@ export type AuditEntry = {
 }
 
 export function appendAudit(path: string, entry: AuditEntry): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const fd = openSync(path, 'a')
-  try {
-    writeSync(fd, JSON.stringify(entry) + '\n')
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
+  writeSynced(path, 'a', JSON.stringify(entry) + '\n')
 }
