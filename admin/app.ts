@@ -89,6 +89,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     // Writes: one encapsulated context whose every route needs a bearer token.
     void app.register(async (writes) => {
       writes.addHook('onRequest', requireToken)
+      // A 200 means every DNS worker thread already answers with the change.
+      writes.addHook('onSend', async () => control.applied())
 
       writes.post<{ Body: LbEvent }>('/v1/lb-events', {
         schema: {

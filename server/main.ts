@@ -15,7 +15,7 @@ import { LoadError, start, StartError } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
 
 const USAGE = `usage:
-  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT]
+  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N]
   signpost check [--config FILE] [--zones DIR]`
 
 const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     })
   } catch (error) {
@@ -80,8 +80,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`)
     return values.help ? EXIT.ok : EXIT.usage
   }
-  if (command === 'check' && (values.listen || values.admin)) {
+  if (command === 'check' && (values.listen || values.admin || values.workers)) {
     process.stderr.write(`check takes --config and --zones only\n${USAGE}\n`)
+    return EXIT.usage
+  }
+  const workers = values.workers === undefined ? undefined : Number(values.workers)
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0 && workers <= 256)) {
+    process.stderr.write(`--workers takes a whole number from 0 to 256, not '${values.workers}'\n${USAGE}\n`)
     return EXIT.usage
   }
   const resolved = settings(values)
@@ -107,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
         idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
         maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,
       },
+      workers: workers ?? config.workers ?? defaults.DEFAULT_WORKERS,
       logQueries: config.log?.queries ?? false,
       logger,
     })

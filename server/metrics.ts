@@ -4,22 +4,18 @@
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AnswerPlan } from './dns/plan.ts'
-import { typeName } from './dns/types.ts'
-import type { FamilyTable, NameTables } from './gslb/tables.ts'
 import type { ProbeResult, ProbeTarget } from './health/types.ts'
+import { addTotals, createQueryCounter, emptyTotals, QTYPES, RCODES, TRANSPORTS, type QueryCounter, type QueryTotals } from './net/query-counts.ts'
 import type { Snapshot } from './state/snapshot.ts'
 
-const QTYPES = ['A', 'AAAA', 'NS', 'SOA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS', 'ANY'] as const
-const QTYPE_INDEX = new Map<string, number>(QTYPES.map((t, i) => [t, i]))
-const OTHER_QTYPE = QTYPES.length
-const RCODES = 24
-const TRANSPORTS = ['udp', 'tcp'] as const
 const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS' }
 
 export type Metrics = {
   readonly registry: Registry
-  countQuery(transport: 'udp' | 'tcp', rcode: number, qtype: number): void
-  countGslbAnswer(tables: NameTables, table: FamilyTable, plan: AnswerPlan): void
+  /** The counter for queries answered on this thread. */
+  readonly queries: QueryCounter
+  /** Adds counts taken on a DNS worker thread. */
+  addQueryTotals(worker: number, totals: QueryTotals): void
   observeProbe(target: ProbeTarget, result: ProbeResult): void
   countTransition(to: 'up' | 'down'): void
   countSnapshot(): void
@@ -27,30 +23,21 @@ export type Metrics = {
 
 export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPlan) => readonly string[] | undefined): Metrics {
   const registry = new Registry()
-  const queryCounts = new Float64Array(TRANSPORTS.length * RCODES * (QTYPES.length + 1))
-  const qtypeIndex = new Map<number, number>()
-  const planCounts = new Map<AnswerPlan, number>()
-  const tableCounts = new Map<FamilyTable, { name: string; family: string; count: number }>()
-  const serverTotals = new Map<string, number>()
-  const reasonTotals = new Map<string, { name: string; family: string; reason: string; count: number }>()
-
-  const fold = (): void => {
-    for (const [plan, count] of planCounts) for (const address of servers(plan) ?? []) serverTotals.set(address, (serverTotals.get(address) ?? 0) + count)
-    planCounts.clear()
-    for (const [table, { name, family, count }] of tableCounts) {
-      const key = `${name} ${family} ${table.reason}`
-      const total = reasonTotals.get(key) ?? { name, family, reason: table.reason, count: 0 }
-      total.count += count
-      reasonTotals.set(key, total)
-    }
-    tableCounts.clear()
+  const queries = createQueryCounter(servers)
+  const totals = emptyTotals()
+  const byThread = new Map<string, number>()
+  const add = (thread: string, more: QueryTotals): void => {
+    addTotals(totals, more)
+    byThread.set(thread, (byThread.get(thread) ?? 0) + more.queries.reduce((sum, n) => sum + n, 0))
   }
+  const fold = (): void => add('main', queries.take())
 
   new Counter({
     name: 'signpost_dns_queries_total', help: 'DNS queries answered, by transport, rcode and qtype', labelNames: ['transport', 'rcode', 'qtype'], registers: [registry],
     collect() {
+      fold()
       this.reset()
-      queryCounts.forEach((count, i) => {
+      totals.queries.forEach((count, i) => {
         if (count === 0) return
         const q = i % (QTYPES.length + 1)
         const r = Math.floor(i / (QTYPES.length + 1)) % RCODES
@@ -60,11 +47,19 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
   })
   new Counter({
+    name: 'signpost_dns_thread_queries_total', help: 'DNS queries answered, by the thread that answered them (worker number, or main)', labelNames: ['thread'], registers: [registry],
+    collect() {
+      fold()
+      this.reset()
+      for (const [thread, count] of byThread) if (count > 0) this.inc({ thread }, count)
+    },
+  })
+  new Counter({
     name: 'signpost_gslb_answers_total', help: 'GSLB answers by name, family and why (healthy, drain-only, fail-open, fallback, nodata, servfail)', labelNames: ['name', 'family', 'reason'], registers: [registry],
     collect() {
       fold()
       this.reset()
-      for (const t of reasonTotals.values()) this.inc({ name: t.name, family: t.family, reason: t.reason }, t.count)
+      for (const t of totals.reasons.values()) this.inc({ name: t.name, family: t.family, reason: t.reason }, t.count)
     },
   })
   new Counter({
@@ -73,7 +68,7 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
       fold()
       this.reset()
       const siteOf = new Map([...current().gslb.config.sites.values()].flatMap((s) => s.vips.map((v) => [v, s.name] as const)))
-      for (const [address, count] of serverTotals) this.inc({ address, site: siteOf.get(address) ?? '' }, count)
+      for (const [address, count] of totals.servers) this.inc({ address, site: siteOf.get(address) ?? '' }, count)
     },
   })
   new Gauge({
@@ -90,18 +85,8 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
 
   return {
     registry,
-    countQuery(transport, rcode, qtype) {
-      let q = qtypeIndex.get(qtype)
-      if (q === undefined) qtypeIndex.set(qtype, (q = QTYPE_INDEX.get(typeName(qtype)) ?? OTHER_QTYPE))
-      const index = ((transport === 'udp' ? 0 : 1) * RCODES + (rcode % RCODES)) * (QTYPES.length + 1) + q
-      queryCounts[index] = (queryCounts[index] as number) + 1
-    },
-    countGslbAnswer(tables, table, plan) {
-      planCounts.set(plan, (planCounts.get(plan) ?? 0) + 1)
-      const entry = tableCounts.get(table)
-      if (entry) entry.count++
-      else tableCounts.set(table, { name: tables.name.fqdn, family: tables.v4 === table ? 'v4' : 'v6', count: 1 })
-    },
+    queries,
+    addQueryTotals: (worker, more) => add(String(worker), more),
     observeProbe(target, result) {
       probeSeconds.observe({ type: target.probe.type, ok: String(result.ok) }, result.ms / 1000)
     },

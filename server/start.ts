@@ -11,6 +11,7 @@ import { createPacketHandler } from './net/handle-packet.ts'
 import { parseListenAddress, formatAddress, type ListenAddress } from './net/address.ts'
 import { listenTcp, type TcpListener, type TcpOptions } from './net/tcp.ts'
 import { listenUdp } from './net/udp.ts'
+import { startDnsWorkers, type DnsWorkers } from './net/dns-workers.ts'
 import { formatProblem, type Problem } from './problem.ts'
 import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/snapshot.ts'
 import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
@@ -42,6 +43,8 @@ export type StartOptions = {
   /** Reads of the admin API need a token too. */
   readonly protectReads: boolean
   readonly tcp: TcpOptions
+  /** DNS worker threads answering on every listen address (reusePort); 0 answers on this thread. */
+  readonly workers: number
   readonly logQueries: boolean
   readonly logger: Logger
 }
@@ -83,6 +86,8 @@ export type Control = {
   lbEvent(event: LbEvent): LbEventResult
   setAdminState(target: AdminTarget, change: AdminChange, actor: string): AdminResult
   subscribe(listener: (event: ControlEvent) => void): () => void
+  /** Resolves once every thread answering DNS uses the latest snapshot (writes reply after it). */
+  applied(): Promise<void>
 }
 
 export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload'; readonly at: string; readonly [key: string]: unknown }
@@ -113,7 +118,14 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => store.current, planServers)
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), () => metrics.countSnapshot())
+  let dnsWorkers: DnsWorkers | undefined
+  let published: Snapshot
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), (next) => {
+    metrics.countSnapshot()
+    dnsWorkers?.follow(published, next)
+    published = next
+  })
+  published = store.current
   const gslbLog = logger.child({ component: 'gslb' })
   logPicks(gslbLog, undefined, store.current)
   /** Swaps in the snapshot `change` makes of the current one, and logs names whose reason changed. */
@@ -214,17 +226,22 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
     status: () => statusView(store.current, probes(), lbEvents, adminControl.current()),
-    metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+    metrics: async () => {
+      const taken = (await dnsWorkers?.takeCounts()) ?? []
+      taken.forEach((totals, worker) => totals && metrics.addQueryTotals(worker, totals))
+      return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }
+    },
     reload,
     lbEvent,
     setAdminState,
+    applied: async () => dnsWorkers?.synced(),
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
   }
 
-  const handle = createPacketHandler(store, logger.child({ component: 'dns' }), options.logQueries, metrics)
+  const dnsLog = logger.child({ component: 'dns' })
   const udpSockets: dgram.Socket[] = []
   const tcpServers: TcpListener[] = []
   const addresses: BoundAddress[] = []
@@ -234,6 +251,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     checker?.stop()
     await Promise.all([
+      dnsWorkers?.close(),
       ...udpSockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
       ...tcpServers.map((s) => s.close()),
       admin?.close(),
@@ -241,13 +259,26 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   }
 
   try {
+    const handle = options.workers === 0 ? createPacketHandler(store, dnsLog, options.logQueries, metrics.queries) : undefined
+    const resolved: ListenAddress[] = []
     for (const text of options.listen) {
       const address = listenAddress(text)
-      const { udp, tcp } = await bindPair(address, handle, options.tcp, logger)
-      udpSockets.push(udp)
-      tcpServers.push(tcp)
+      // With workers, this thread binds only to check the address is free and to fix port 0, then lets go.
+      const { udp, tcp } = await bindPair(address, handle ?? (() => undefined), options.tcp, logger)
       const port = udp.address().port
+      if (handle) {
+        udpSockets.push(udp)
+        tcpServers.push(tcp)
+      } else {
+        await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), tcp.close()])
+      }
+      resolved.push({ ...address, port })
       addresses.push({ transport: 'udp', host: address.host, port }, { transport: 'tcp', host: address.host, port })
+    }
+    if (!handle) {
+      dnsWorkers = await startDnsWorkers({ count: options.workers, listen: resolved, tcp: options.tcp, logQueries: options.logQueries, logger: dnsLog, current: () => store.current }).catch((error: Error) => {
+        throw new StartError(`cannot start the DNS worker threads: ${error.message}`)
+      })
     }
     if (options.admin) {
       const address = listenAddress(options.admin)
@@ -262,7 +293,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     await close()
     throw error
   }
-  logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
+  logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), workers: options.workers, admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
   return { addresses, adminAddress, store, reload, lbEvent, setAdminState, probes, status: control.status, subscribe: control.subscribe, close }
 }
 

@@ -1,6 +1,10 @@
 // Named defaults, one place; README's config reference lists the same values.
 
+import { availableParallelism } from 'node:os'
+
 export const DEFAULT_LISTEN = ['127.0.0.1:5353']
+/** One DNS worker thread per CPU the process may use; the main thread probes and serves the admin API. */
+export const DEFAULT_WORKERS = availableParallelism()
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8053'
 export const DEFAULT_ZONES_DIR = 'zones'
 export const DEFAULT_CONFIG_FILE = 'zones/signpost.yaml'

@@ -55,6 +55,8 @@ export type NameConfig = {
 
 export type Config = {
   listen?: string[]
+  /** DNS worker threads (default: one per CPU); 0 answers on the main thread beside the checker. */
+  workers?: number
   zones?: string
   admin?: { listen?: string; state_file?: string; audit_log?: string; tokens_file?: string; tokens_env?: string; protect_reads?: boolean }
   tcp?: { idle_timeout_ms?: number; max_connections?: number }
@@ -74,6 +76,7 @@ export const configSchema = {
   additionalProperties: false,
   properties: {
     listen: { type: 'array', items: { type: 'string', format: 'listen-address' }, minItems: 1 },
+    workers: int(0, 256),
     zones: { type: 'string', minLength: 1 },
     admin: {
       type: 'object',

@@ -8,13 +8,13 @@ import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
 import { encodeReject, encodeResponse, udpLimit } from '../dns/wire/encode.ts'
 import type { Store } from '../state/store.ts'
 import { nameToText } from '../dns/name.ts'
-import type { Metrics } from '../metrics.ts'
+import type { QueryCounter } from './query-counts.ts'
 
 const TCP_LIMIT = 65535
 
 export type PacketHandler = (packet: Uint8Array, client: ClientInfo) => Uint8Array | undefined
 
-export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean, metrics: Metrics | undefined): PacketHandler {
+export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean, counter: QueryCounter | undefined): PacketHandler {
   // The rotation counter for GSLB answers; kept a small integer so it stays cheap.
   let turn = 0
   return (packet, client) => {
@@ -26,15 +26,15 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
         case 'drop':
           return undefined
         case 'reject':
-          metrics?.countQuery(client.transport, decoded.rcode, 0)
+          counter?.countQuery(client.transport, decoded.rcode, 0)
           return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns)
         case 'query': {
           const { query } = decoded
           turn = (turn + 1) & 0x3fffffff
           const { plan, scope, tables, table } = answer(query, client, snapshot, turn)
-          if (metrics) {
-            metrics.countQuery(client.transport, plan.rcode, query.qtype)
-            if (tables && table) metrics.countGslbAnswer(tables, table, plan)
+          if (counter) {
+            counter.countQuery(client.transport, plan.rcode, query.qtype)
+            if (tables && table) counter.countGslbAnswer(tables, table, plan)
           }
           if (logQueries) logger.info({ client: client.address, transport: client.transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
           return encodeResponse(query, plan, client.transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope)

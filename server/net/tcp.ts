@@ -11,7 +11,7 @@ export type TcpOptions = { readonly idleTimeoutMs: number; readonly maxConnectio
 
 export type TcpListener = { readonly port: number; close(): Promise<void> }
 
-export function listenTcp(host: string, port: number, handle: PacketHandler, options: TcpOptions, logger: Logger): Promise<TcpListener> {
+export function listenTcp(host: string, port: number, handle: PacketHandler, options: TcpOptions, logger: Logger, reusePort = false): Promise<TcpListener> {
   const connections = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     connections.add(socket)
@@ -26,7 +26,7 @@ export function listenTcp(host: string, port: number, handle: PacketHandler, opt
     })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ host, port, exclusive: true, ipv6Only: net.isIPv6(host) }, () => {
+    server.listen({ host, port, exclusive: true, reusePort, ipv6Only: net.isIPv6(host) }, () => {
       server.off('error', reject)
       server.on('error', (error) => logger.warn({ err: error }, 'tcp listener error'))
       resolve({ port: (server.address() as net.AddressInfo).port, close })

@@ -4,8 +4,9 @@ import dgram from 'node:dgram'
 import type { Logger } from 'pino'
 import type { PacketHandler } from './handle-packet.ts'
 
-export function listenUdp(host: string, port: number, family: 4 | 6, handle: PacketHandler, logger: Logger): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 })
+/** `reusePort`: several DNS worker threads bind the same port and the kernel spreads datagrams over them. */
+export function listenUdp(host: string, port: number, family: 4 | 6, handle: PacketHandler, logger: Logger, reusePort = false): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reusePort, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 })
   return new Promise((resolve, reject) => {
     socket.once('error', reject)
     socket.bind({ address: host, port, exclusive: true }, () => {

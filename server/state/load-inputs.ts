@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path'
 import { loadConfig } from '../config/load-config.ts'
 import type { Config } from '../config/schema.ts'
 import type { CompiledZone } from '../dns/compile.ts'
-import { openGeoDb, type GeoDb } from '../geo/geo-db.ts'
+import { openGeoDb, readGeoSource, type GeoDb } from '../geo/geo-db.ts'
 import { buildGslb, type GslbConfig } from '../gslb/build.ts'
 import type { Problem } from '../problem.ts'
 import { loadZoneFolder } from '../zone/load-zones.ts'
@@ -55,7 +55,7 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
   if (config.geoip && sources.configFile) {
     const path = resolve(dirname(sources.configFile), config.geoip.database)
     try {
-      geo = await openGeoDb(path, config.geoip.cache ?? GEO_CACHE_DEFAULT)
+      geo = openGeoDb(await readGeoSource(path, config.geoip.cache ?? GEO_CACHE_DEFAULT))
     } catch (error) {
       return { ok: false, problems: [{ code: 'config', ...locate(['geoip', 'database']), message: `geoip.database: cannot open ${path}: ${(error as Error).message}` }] }
     }

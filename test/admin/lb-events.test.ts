@@ -18,6 +18,7 @@ function app(token: string | undefined) {
       reload: () => Promise.reject(new Error('unused')),
       setAdminState: () => ({ ok: false, status: 404, message: 'unused' }),
       subscribe: () => () => undefined,
+      applied: async () => undefined,
       lbEvent: (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)

@@ -19,6 +19,7 @@ function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
   const changes: { target: AdminTarget; change: AdminChange; actor: string }[] = []
   const control: Control = {
     zonesLoaded: () => options.zones ?? 1,
+    applied: async () => undefined,
     status: () => STATUS,
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },

@@ -1,0 +1,183 @@
+// The main thread's side of the DNS worker threads: start N of them on the same listen addresses
+// (reusePort: the kernel spreads queries), send each the snapshot changes the main thread publishes,
+// collect their query counts for metrics, forward their log lines, and replace a thread that dies.
+
+import { Worker } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import type { GeoSource } from '../geo/geo-db.ts'
+import type { GslbConfig } from '../gslb/build.ts'
+import type { AdminView, HealthView } from '../gslb/types.ts'
+import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
+import type { ListenAddress } from './address.ts'
+import type { QueryTotals } from './query-counts.ts'
+import type { TcpOptions } from './tcp.ts'
+
+/** Everything a worker builds its snapshot from (structured-cloneable; the GeoIP bytes are shared). */
+export type WorkerState = {
+  readonly generation: number
+  readonly zones: ZoneSet
+  readonly gslb: GslbConfig
+  readonly health: HealthView
+  readonly admin: AdminView
+  readonly geo: GeoSource | undefined
+}
+
+export type WorkerInit = {
+  readonly index: number
+  readonly listen: readonly ListenAddress[]
+  readonly tcp: TcpOptions
+  readonly logQueries: boolean
+  readonly logLevel: string
+  readonly state: WorkerState
+}
+
+export type ToWorker =
+  | { readonly kind: 'inputs'; readonly state: WorkerState }
+  | { readonly kind: 'health'; readonly health: HealthView }
+  | { readonly kind: 'admin'; readonly admin: AdminView }
+  | { readonly kind: 'take-counts'; readonly id: number }
+  | { readonly kind: 'sync'; readonly id: number }
+
+export type FromWorker =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'log'; readonly line: string }
+  | { readonly kind: 'counts'; readonly id: number; readonly totals: QueryTotals }
+  | { readonly kind: 'synced'; readonly id: number }
+
+export type DnsWorkers = {
+  readonly count: number
+  /** Sends the difference between two published snapshots to every worker. */
+  follow(before: Snapshot, after: Snapshot): void
+  /** Query counts each worker took since the last call, by worker number. */
+  takeCounts(): Promise<(QueryTotals | undefined)[]>
+  /** Resolves once every worker has applied every change sent so far (a port delivers in order). */
+  synced(): Promise<void>
+  close(): Promise<void>
+}
+
+export type DnsWorkersOptions = {
+  readonly count: number
+  /** Addresses with their ports already resolved (port 0 chosen and checked free by the caller). */
+  readonly listen: readonly ListenAddress[]
+  readonly tcp: TcpOptions
+  readonly logQueries: boolean
+  readonly logger: Logger
+  readonly current: () => Snapshot
+}
+
+const THREAD_URL = new URL('./dns-worker-thread.ts', import.meta.url)
+const REPLY_TIMEOUT_MS = 1000
+
+export function workerState(snapshot: Snapshot): WorkerState {
+  const { zones, gslb, geo, generation } = snapshot
+  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, geo: geo?.source }
+}
+
+/** What a worker must be told so its snapshot matches `after`, in order. */
+export function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
+  if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo) return [{ kind: 'inputs', state: workerState(after) }]
+  const changes: ToWorker[] = []
+  if (after.gslb.health !== before.gslb.health) changes.push({ kind: 'health', health: after.gslb.health })
+  if (after.gslb.admin !== before.gslb.admin) changes.push({ kind: 'admin', admin: after.gslb.admin })
+  return changes
+}
+
+export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWorkers> {
+  const { logger } = options
+  const workers: Worker[] = []
+  let closing = false
+  let nextId = 0
+  const pending = new Map<number, (reply: FromWorker | undefined) => void>()
+  /** One request to each worker and its reply (undefined if a worker doesn't answer in time). */
+  const askAll = (request: (id: number) => ToWorker): Promise<(FromWorker | undefined)[]> =>
+    Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<FromWorker | undefined>((resolve) => {
+            const id = nextId++
+            const timer = setTimeout(() => finish(undefined), REPLY_TIMEOUT_MS)
+            const finish = (reply: FromWorker | undefined): void => {
+              clearTimeout(timer)
+              pending.delete(id)
+              resolve(reply)
+            }
+            pending.set(id, finish)
+            worker.postMessage(request(id))
+          }),
+      ),
+    )
+  // Each worker gets its share of the TCP connection cap, so the total stays what the operator set.
+  const tcp: TcpOptions = { ...options.tcp, maxConnections: Math.max(1, Math.ceil(options.tcp.maxConnections / options.count)) }
+
+  const relayLog = (line: string): void => {
+    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown>
+    const label = logger.levels.labels[level as number] ?? 'info'
+    ;(logger[label as 'info'] as (obj: object, msg?: string) => void).call(logger, fields, msg as string | undefined)
+  }
+
+  const spawn = (index: number): Promise<Worker> => {
+    const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level, state: workerState(options.current()) }
+    const worker = new Worker(THREAD_URL, { workerData: init })
+    // Changes published from now on queue up in the worker's port and apply on top of `init.state`.
+    workers[index] = worker
+    return new Promise((resolve, reject) => {
+      let ready = false
+      worker.on('message', (message: FromWorker) => {
+        switch (message.kind) {
+          case 'ready':
+            ready = true
+            resolve(worker)
+            return
+          case 'failed':
+            reject(new Error(message.message))
+            void worker.terminate()
+            return
+          case 'log':
+            relayLog(message.line)
+            return
+          case 'counts':
+          case 'synced':
+            pending.get(message.id)?.(message)
+            return
+        }
+      })
+      worker.on('error', (error) => logger.error({ err: error, worker: index }, 'dns worker failed'))
+      worker.on('exit', (code) => {
+        if (!ready) return reject(new Error(`dns worker ${index} exited with code ${code} before it was ready`))
+        if (closing) return
+        // The other workers keep answering on the shared port while this one is replaced.
+        logger.error({ worker: index, code }, 'dns worker exited; starting a new one')
+        spawn(index).catch(
+          (error: unknown) => logger.error({ err: error, worker: index }, 'dns worker could not be replaced'),
+        )
+      })
+    })
+  }
+
+  try {
+    for (let index = 0; index < options.count; index++) await spawn(index)
+  } catch (error) {
+    closing = true
+    await Promise.all(workers.map((w) => w.terminate()))
+    throw error
+  }
+
+  return {
+    count: options.count,
+    follow(before, after) {
+      const changes = workerChanges(before, after)
+      for (const worker of workers) for (const change of changes) worker.postMessage(change)
+    },
+    async takeCounts() {
+      return (await askAll((id) => ({ kind: 'take-counts', id }))).map((reply) => (reply?.kind === 'counts' ? reply.totals : undefined))
+    },
+    async synced() {
+      await askAll((id) => ({ kind: 'sync', id }))
+    },
+    async close() {
+      closing = true
+      await Promise.all(workers.map((w) => w.terminate()))
+    },
+  }
+}

@@ -1,0 +1,79 @@
+// What the query path counts for metrics: numbers bumped in a typed array and two Maps, nothing
+// more. `take()` folds them into plain totals and starts again; totals are structured-cloneable,
+// so a DNS worker thread hands its counts to the main thread, where the Prometheus registry lives.
+
+import type { AnswerPlan } from '../dns/plan.ts'
+import { typeName } from '../dns/types.ts'
+import type { FamilyTable, NameTables } from '../gslb/tables.ts'
+
+export const QTYPES = ['A', 'AAAA', 'NS', 'SOA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS', 'ANY'] as const
+const QTYPE_INDEX = new Map<string, number>(QTYPES.map((t, i) => [t, i]))
+const OTHER_QTYPE = QTYPES.length
+export const RCODES = 24
+export const TRANSPORTS = ['udp', 'tcp'] as const
+export const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
+
+export type ReasonCount = { readonly name: string; readonly family: string; readonly reason: string; count: number }
+
+/** Counts since the last take: per (transport, rcode, qtype) slot, per server address, per GSLB name/family/reason. */
+export type QueryTotals = {
+  readonly queries: Float64Array
+  readonly servers: Map<string, number>
+  readonly reasons: Map<string, ReasonCount>
+}
+
+export type QueryCounter = {
+  countQuery(transport: 'udp' | 'tcp', rcode: number, qtype: number): void
+  countGslbAnswer(tables: NameTables, table: FamilyTable, plan: AnswerPlan): void
+  take(): QueryTotals
+}
+
+export function emptyTotals(): QueryTotals {
+  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map() }
+}
+
+export function addTotals(into: QueryTotals, from: QueryTotals): void {
+  for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
+  for (const [address, count] of from.servers) into.servers.set(address, (into.servers.get(address) ?? 0) + count)
+  for (const [key, entry] of from.reasons) {
+    const total = into.reasons.get(key)
+    if (total) total.count += entry.count
+    else into.reasons.set(key, { ...entry })
+  }
+}
+
+/** `servers` names the addresses a GSLB plan answers (plans are counted by identity until folded). */
+export function createQueryCounter(servers: (plan: AnswerPlan) => readonly string[] | undefined): QueryCounter {
+  let queries = new Float64Array(QUERY_SLOTS)
+  const qtypeIndex = new Map<number, number>()
+  const planCounts = new Map<AnswerPlan, number>()
+  const tableCounts = new Map<FamilyTable, { name: string; family: string; count: number }>()
+  return {
+    countQuery(transport, rcode, qtype) {
+      let q = qtypeIndex.get(qtype)
+      if (q === undefined) qtypeIndex.set(qtype, (q = QTYPE_INDEX.get(typeName(qtype)) ?? OTHER_QTYPE))
+      const index = ((transport === 'udp' ? 0 : 1) * RCODES + (rcode % RCODES)) * (QTYPES.length + 1) + q
+      queries[index] = (queries[index] as number) + 1
+    },
+    countGslbAnswer(tables, table, plan) {
+      planCounts.set(plan, (planCounts.get(plan) ?? 0) + 1)
+      const entry = tableCounts.get(table)
+      if (entry) entry.count++
+      else tableCounts.set(table, { name: tables.name.fqdn, family: tables.v4 === table ? 'v4' : 'v6', count: 1 })
+    },
+    take() {
+      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map() }
+      queries = new Float64Array(QUERY_SLOTS)
+      for (const [plan, count] of planCounts) for (const address of servers(plan) ?? []) totals.servers.set(address, (totals.servers.get(address) ?? 0) + count)
+      planCounts.clear()
+      for (const [table, { name, family, count }] of tableCounts) {
+        const key = `${name} ${family} ${table.reason}`
+        const total = totals.reasons.get(key)
+        if (total) total.count += count
+        else totals.reasons.set(key, { name, family, reason: table.reason, count })
+      }
+      tableCounts.clear()
+      return totals
+    },
+  }
+}
