@@ -1,18 +1,22 @@
-// `npm run bench`: dnsperf against Signpost on loopback, server pinned to CPU 0 and dnsperf to
-// CPU 1. Query mix: 60% a round-robin name with 3 A records, 30% static names, 10% NXDOMAIN.
-// Prints QPS, server CPU µs per query and RSS, next to a raw Node dgram loop as the floor, then
-// the load time and RSS of a 100,000-record zone. Every run is bounded in time.
+// `npm run bench`: dnsperf against Signpost on loopback. Query mix: 60% a GSLB name over three
+// VIPs, 30% static names, 10% NXDOMAIN. Every run is bounded in time (BENCH_SECONDS, default 10).
+//  1. Per-query cost: one DNS worker, the whole server on CPU 0, dnsperf on CPU 1, next to a raw
+//     Node dgram loop (the floor); p50/p99 latency at half of the static-name maximum.
+//  2. The checker probing 1,000 targets every second: the worker thread alone on CPU 0 (the main
+//     thread, which probes, on CPU 1 beside dnsperf), with and without the probes.
+//  3. Scaling: one worker against two, server and dnsperf sharing both cores.
+//  4. A 100,000-record zone: load time and RSS.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
+import { cpuTicks, dnsperf, latencyAt, rssMb, SECONDS, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
 
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
-const CLK_TCK = 100
 const node = process.execPath
 const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
+const children: ChildProcess[] = []
 
 function benchZone(): string {
   const lines = ['$ORIGIN bench.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
@@ -21,8 +25,8 @@ function benchZone(): string {
   return lines.join('\n') + '\n'
 }
 
-function benchConfig(geoDb: string, probedSites = ''): string {
-  return `geoip: { database: ${geoDb} }
+function benchConfig(probedSites = ''): string {
+  return `geoip: { database: ${resolve('zones/geoip/GeoLite2-City-Test.mmdb')} }
 checks:
   closed: { type: tcp, port: 9, interval_ms: 1000 }
 sites:
@@ -35,160 +39,170 @@ ${probedSites}names:
 `
 }
 
-/** 1,000 sites with one VIP each, probed by TCP every second (the `closed` check). */
+/** 1,000 sites with one VIP each, probed by TCP every second (the `closed` check: a connect and a reset). */
 function thousandTargets(): string {
   return Array.from({ length: 1000 }, (_, i) => `  probe${i}: { vips: [127.2.${(i >> 8) + 1}.${i & 255}], check: closed }\n`).join('')
 }
 
 /** Query files, 1,000 lines each. */
-function queryFiles(): Record<string, string> {
-  const make = (line: (i: number) => string): string => Array.from({ length: 1000 }, (_, i) => line(i)).join('\n') + '\n'
+function queryFiles(): Record<'mix' | 'static' | 'nxdomain' | 'weighted' | 'nearest', string> {
+  const make = (name: string, line: (i: number) => string): string => {
+    const path = join(work, `${name}.txt`)
+    writeFileSync(path, Array.from({ length: 1000 }, (_, i) => line(i)).join('\n') + '\n')
+    return path
+  }
   return {
-    mix: make((i) => (i % 10 < 6 ? 'www.bench.test A' : i % 10 < 9 ? `static${i % 100}.bench.test A` : `missing${i}.bench.test A`)),
-    static: make((i) => `static${i % 100}.bench.test A`),
-    nxdomain: make((i) => `missing${i}.bench.test A`),
-    weighted: make(() => 'www.bench.test A'),
-    nearest: make(() => 'geo.bench.test A'),
+    mix: make('mix', (i) => (i % 10 < 6 ? 'www.bench.test A' : i % 10 < 9 ? `static${i % 100}.bench.test A` : `missing${i}.bench.test A`)),
+    static: make('static', (i) => `static${i % 100}.bench.test A`),
+    nxdomain: make('nxdomain', (i) => `missing${i}.bench.test A`),
+    weighted: make('weighted', () => 'www.bench.test A'),
+    nearest: make('nearest', () => 'geo.bench.test A'),
   }
 }
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
-
-function rssMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(match?.[1] ?? 0) / 1024
-}
-
-async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = ''
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen}`)), 20_000)
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString()
-      const match = pattern.exec(seen)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1] ?? match[0])
-      }
-    })
-  })
-}
-
-type Latency = { name: string; avgMs: number; stddevMs: number; maxMs: number }
-
-/** Latency at a fixed, moderate rate (where probe work could show as delay rather than lost QPS). */
-function latency(name: string, port: number, file: string, rate: number): Latency {
-  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-Q', String(rate)], { encoding: 'utf8' })
-  const avg = /Average Latency \(s\):\s+([\d.]+) \(min [\d.]+, max ([\d.]+)\)/.exec(out)
-  const stddev = /Latency StdDev \(s\):\s+([\d.]+)/.exec(out)
-  return { name, avgMs: Number(avg?.[1]) * 1000, maxMs: Number(avg?.[2]) * 1000, stddevMs: Number(stddev?.[1]) * 1000 }
-}
-
-type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
 
 /** EDNS Client Subnet 81.2.69.142/32 (London in the test database), as dnsperf's -E code:hex. */
 const ECS_LONDON = ['-E', '8:000120005102458e']
 
-function dnsperf(port: number, file: string, extra: readonly string[]): { qps: number; completed: number; lost: number } {
-  const out = execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-q', '200', '-c', '4', '-t', '2', ...extra], { encoding: 'utf8' })
-  const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1])
-  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1])
-  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1])
-  return { qps, completed, lost }
+/** A zone folder with the bench zone and a config. */
+function folder(name: string, config: string): string {
+  const dir = join(work, name)
+  mkdirSync(dir)
+  writeFileSync(join(dir, 'bench.test.zone'), benchZone())
+  writeFileSync(join(dir, 'signpost.yaml'), config + `admin: { state_file: ${dir}/state.json, audit_log: ${dir}/audit.log }\n`)
+  return dir
 }
 
-async function measure(name: string, child: ChildProcess, port: number, file: string, extra: readonly string[] = []): Promise<Result> {
+async function startSignpost(zones: string, workers: number, cpus: string | undefined): Promise<{ child: ChildProcess; port: number }> {
+  const args = ['server/main.ts', 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', String(workers)]
+  const child = cpus ? spawn('taskset', ['-c', cpus, node, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  const port = Number(await waitForLine(child, /"udp 127\.0\.0\.1:(\d+)"/))
+  return { child, port }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill()
+  await new Promise((r) => child.once('exit', r))
+}
+
+type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
+
+/** Saturating run: QPS and CPU µs per query, of the whole process or of the threads in `tids`. */
+async function measure(name: string, pid: number, port: number, file: string, options: { extra?: readonly string[]; tids?: readonly number[]; dnsperfCpus?: string } = {}): Promise<Result> {
+  const ticks = (): number => (options.tids ? options.tids.reduce((sum, tid) => sum + cpuTicks(pid, tid), 0) : cpuTicks(pid))
+  await dnsperf(port, file, 2, options.extra, options.dnsperfCpus) // warm up the JIT
+  const before = ticks()
+  const run = await dnsperf(port, file, SECONDS, options.extra, options.dnsperfCpus)
+  const seconds = ticksToSeconds(ticks() - before)
+  return { name, qps: Math.round(run.qps), cpuUsPerQuery: (seconds * 1e6) / run.completed, rssMb: rssMb(pid), lost: run.lost }
+}
+
+function printResults(title: string, results: readonly Result[], floor?: Result): void {
+  console.log(`\n${title}\n`)
+  console.log(`| run | QPS | CPU µs/query |${floor ? ' vs floor |' : ''} RSS MB | lost |`)
+  console.log(`| --- | ---: | ---: |${floor ? ' ---: |' : ''} ---: | ---: |`)
+  for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} |${floor ? ` ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× |` : ''} ${r.rssMb.toFixed(0)} | ${r.lost} |`)
+}
+
+function printLatencies(latencies: readonly (Latency & { name: string })[]): void {
+  console.log('\n| latency | p50 ms | p99 ms | max ms | answered | lost |\n| --- | ---: | ---: | ---: | ---: | ---: |')
+  for (const l of latencies) console.log(`| ${l.name} | ${l.p50Ms.toFixed(3)} | ${l.p99Ms.toFixed(3)} | ${l.maxMs.toFixed(1)} | ${l.answered} | ${l.lost} |`)
+}
+
+/** 1. Per-query cost against the floor, and latency at half load. */
+async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void> {
+  const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(raw)
+  const rawPort = Number(await waitForLine(raw, /^(\d+)\n/))
+  const floor = await measure('raw Node dgram loop (floor)', raw.pid!, rawPort, files.static)
+  await stop(raw)
+
+  const { child, port } = await startSignpost(folder('cost', benchConfig()), 1, '0')
   const pid = child.pid!
-  // Warm up the JIT before measuring.
-  execFileSync('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', '2', '-q', '200', ...extra], { encoding: 'utf8' })
-  const before = cpuTicks(pid)
-  const run = dnsperf(port, file, extra)
-  const ticks = cpuTicks(pid) - before
-  return { name, qps: Math.round(run.qps), cpuUsPerQuery: (ticks / CLK_TCK) * 1e6 / run.completed, rssMb: rssMb(pid), lost: run.lost }
+  const results = [
+    floor,
+    await measure('signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', pid, port, files.mix),
+    await measure('signpost: static names', pid, port, files.static),
+    await measure('signpost: NXDOMAIN', pid, port, files.nxdomain),
+    await measure('signpost: GSLB weighted', pid, port, files.weighted),
+    await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', pid, port, files.nearest, { extra: ECS_LONDON }),
+  ]
+  const half = (results[2]!.qps / 2)
+  const latency = { name: `static names at ${Math.round(half)} QPS (half of the maximum)`, ...(await latencyAt(port, files.static, half, 5)) }
+  await stop(child)
+  printResults(`1. UDP, ${SECONDS} s per run, 1 DNS worker, whole server on CPU 0, dnsperf on CPU 1`, results, floor)
+  printLatencies([latency])
 }
 
-async function main(): Promise<void> {
-  ensureDebianPackages({ dnsperf: 'dnsperf', taskset: 'util-linux' })
-  const zones = join(work, 'zones')
-  mkdirSync(zones)
-  writeFileSync(join(zones, 'bench.test.zone'), benchZone())
-  writeFileSync(join(zones, 'signpost.yaml'), benchConfig(resolve('zones/geoip/GeoLite2-City-Test.mmdb')))
-  const files = Object.fromEntries(Object.entries(queryFiles()).map(([name, text]) => {
-    const path = join(work, `${name}.txt`)
-    writeFileSync(path, text)
-    return [name, path]
-  })) as Record<ReturnType<typeof Object.keys>[number], string>
+/** 2. The worker thread's cost per query, with and without the checker probing 1,000 targets. */
+async function probeLoad(files: ReturnType<typeof queryFiles>): Promise<void> {
   const results: Result[] = []
-  const children: ChildProcess[] = []
-  try {
-    const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    children.push(raw)
-    const rawPort = Number(await waitForLine(raw, /^(\d+)\n/))
-    results.push(await measure('raw Node dgram loop (floor)', raw, rawPort, files['static']!))
-    raw.kill()
-
-    const server = spawn('taskset', ['-c', '0', node, 'server/main.ts', 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    children.push(server)
-    const port = Number(await waitForLine(server, /"udp 127\.0\.0\.1:(\d+)"/))
-    results.push(await measure('signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', server, port, files['mix']!))
-    results.push(await measure('signpost: static names', server, port, files['static']!))
-    results.push(await measure('signpost: NXDOMAIN', server, port, files['nxdomain']!))
-    results.push(await measure('signpost: GSLB weighted', server, port, files['weighted']!))
-    results.push(await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', server, port, files['nearest']!, ECS_LONDON))
-    const latencies = [latency('static names at 20k QPS', port, files['static']!, 20_000)]
-    server.kill()
-
-    // The same static queries while the checker probes 1,000 targets every second (TCP to a closed
-    // loopback port: each probe is a connect and a reset), in the same process.
-    const probed = join(work, 'probed')
-    mkdirSync(probed)
-    writeFileSync(join(probed, 'bench.test.zone'), benchZone())
-    writeFileSync(join(probed, 'signpost.yaml'), benchConfig(resolve('zones/geoip/GeoLite2-City-Test.mmdb'), thousandTargets()))
-    const busy = spawn('taskset', ['-c', '0', node, 'server/main.ts', 'serve', '--zones', probed, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    children.push(busy)
-    const busyPort = Number(await waitForLine(busy, /"udp 127\.0\.0\.1:(\d+)"/))
-    results.push(await measure('signpost: static names, checker probing 1,000 targets at 1 s', busy, busyPort, files['static']!))
-    latencies.push(latency('static names at 20k QPS, checker probing 1,000 targets at 1 s', busyPort, files['static']!, 20_000))
-    busy.kill()
-
-    console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1\n`)
-    console.log('| run | QPS | CPU µs/query | vs floor | RSS MB | lost |')
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |')
-    const floor = results[0]!
-    for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} | ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× | ${r.rssMb.toFixed(0)} | ${r.lost} |`)
-    const staticCost = results[2]!.cpuUsPerQuery
-    for (const r of results.slice(4)) console.log(`${r.name}: ${(r.cpuUsPerQuery / staticCost).toFixed(2)}× a static answer's CPU`)
-    console.log('\n| latency | avg ms | stddev ms | max ms |\n| --- | ---: | ---: | ---: |')
-    for (const l of latencies) console.log(`| ${l.name} | ${l.avgMs.toFixed(3)} | ${l.stddevMs.toFixed(3)} | ${l.maxMs.toFixed(1)} |`)
-
-    await bigZone(children)
-  } finally {
-    for (const child of children) if (child.exitCode === null) child.kill()
-    rmSync(work, { recursive: true, force: true })
+  const latencies: (Latency & { name: string })[] = []
+  for (const [label, config] of [['no probes', benchConfig()], ['checker probing 1,000 targets at 1 s', benchConfig(thousandTargets())]] as const) {
+    const { child, port } = await startSignpost(folder(label === 'no probes' ? 'quiet' : 'probed', config), 1, '1')
+    const pid = child.pid!
+    const workers = threadIds(pid, 'WorkerThread')
+    for (const tid of workers) execFileSync('taskset', ['-p', '-c', '0', String(tid)], { stdio: 'ignore' })
+    const mainBefore = cpuTicks(pid, pid)
+    const startedAt = Date.now()
+    results.push(await measure(`static names, ${label}: worker thread`, pid, port, files.static, { tids: workers }))
+    latencies.push({ name: `static names at 20,000 QPS, ${label}`, ...(await latencyAt(port, files.static, 20_000, 5)) })
+    const mainCpuPerSecond = ticksToSeconds(cpuTicks(pid, pid) - mainBefore) / ((Date.now() - startedAt) / 1000)
+    console.error(`${label}: main thread (checker, admin) used ${(mainCpuPerSecond * 1000).toFixed(0)} ms CPU per second`)
+    await stop(child)
   }
+  printResults(`2. The DNS worker thread alone on CPU 0; main thread (checker) and dnsperf on CPU 1`, results)
+  printLatencies(latencies)
 }
 
-/** A 100,000-record zone: time to load it (`signpost check`) and the serving process's RSS. */
-async function bigZone(children: ChildProcess[]): Promise<void> {
+/** 3. One worker against two, the server and dnsperf sharing both cores. */
+async function scaling(files: ReturnType<typeof queryFiles>): Promise<void> {
+  const results: Result[] = []
+  for (const workers of [1, 2]) {
+    const { child, port } = await startSignpost(folder(`scale${workers}`, benchConfig()), workers, undefined)
+    results.push(await measure(`mix, ${workers} worker${workers > 1 ? 's' : ''}, unpinned`, child.pid!, port, files.mix, { dnsperfCpus: '0,1' }))
+    await stop(child)
+  }
+  printResults('3. Scaling: server and dnsperf unpinned on 2 cores (dnsperf takes its share)', results)
+  const [one, two] = results as [Result, Result]
+  console.log(`\n2 workers ÷ 1 worker: QPS ${(two.qps / one.qps).toFixed(2)}×; CPU µs/query ${(two.cpuUsPerQuery / one.cpuUsPerQuery).toFixed(2)}× (CPU-bound capacity on 2 cores: ${((2 * one.cpuUsPerQuery) / two.cpuUsPerQuery).toFixed(2)}× one worker's)`)
+}
+
+/** 4. A 100,000-record zone: time to load it (`signpost check`) and the serving process's RSS. */
+async function bigZone(): Promise<void> {
   const dir = join(work, 'big')
   mkdirSync(dir)
   const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
   for (let i = 0; i < 99_996; i++) lines.push(`host${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
   writeFileSync(join(dir, 'big.test.zone'), lines.join('\n') + '\n')
+  writeFileSync(join(dir, 'signpost.yaml'), `admin: { state_file: ${dir}/state.json, audit_log: ${dir}/audit.log }\n`)
   const started = process.hrtime.bigint()
   execFileSync(node, ['server/main.ts', 'check', '--zones', dir], { encoding: 'utf8' })
   const checkSeconds = Number(process.hrtime.bigint() - started) / 1e9
-  const serveStarted = process.hrtime.bigint()
-  const server = spawn(node, ['server/main.ts', 'serve', '--zones', dir, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(server)
-  await waitForLine(server, /"udp 127\.0\.0\.1:(\d+)"/)
-  const serveSeconds = Number(process.hrtime.bigint() - serveStarted) / 1e9
-  const rss = rssMb(server.pid!)
-  server.kill()
-  console.log(`\n100,000-record zone: check ${checkSeconds.toFixed(2)} s (process start to exit), serve ready in ${serveSeconds.toFixed(2)} s, RSS ${rss.toFixed(0)} MB`)
+  console.log('')
+  for (const workers of [0, 1, 2]) {
+    const serveStarted = process.hrtime.bigint()
+    const { child } = await startSignpost(dir, workers, undefined)
+    const serveSeconds = Number(process.hrtime.bigint() - serveStarted) / 1e9
+    await new Promise((r) => setTimeout(r, 1000))
+    console.log(`100,000-record zone, ${workers} worker${workers === 1 ? '' : 's'}: check ${checkSeconds.toFixed(2)} s (process start to exit), serve ready in ${serveSeconds.toFixed(2)} s, RSS ${rssMb(child.pid!).toFixed(0)} MB`)
+    await stop(child)
+  }
+}
+
+async function main(): Promise<void> {
+  ensureDebianPackages({ dnsperf: 'dnsperf', taskset: 'util-linux' })
+  const files = queryFiles()
+  try {
+    await perQueryCost(files)
+    await probeLoad(files)
+    await scaling(files)
+    await bigZone()
+  } finally {
+    for (const child of children) await stop(child)
+    rmSync(work, { recursive: true, force: true })
+  }
 }
 
 await main()

@@ -7,9 +7,9 @@ function has(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
 }
 
-/** command → Debian package that provides it. */
+/** command → Debian package(s), space-separated, that provide it. */
 export function ensureDebianPackages(commands: Readonly<Record<string, string>>): void {
-  const missing = [...new Set(Object.entries(commands).filter(([command]) => !has(command)).map(([, pkg]) => pkg))]
+  const missing = [...new Set(Object.entries(commands).filter(([command]) => !has(command)).flatMap(([, pkgs]) => pkgs.split(' ')))]
   if (missing.length === 0) return
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })

@@ -1,0 +1,72 @@
+// What every benchmark measures, one way: server CPU from /proc (all threads), RSS, dnsperf runs
+// (throughput, and per-query latency at a fixed rate), and waiting for a server's ready line.
+// dnsperf runs asynchronously so a benchmark's own event loop (backends it serves) keeps turning.
+
+import { execFile, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const CLK_TCK = 100
+
+export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
+
+/** Thread ids of a process whose name (comm) is `name`, e.g. Node's 'WorkerThread'. */
+export function threadIds(pid: number, name: string): number[] {
+  return readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name)
+}
+
+/** User + system CPU ticks of a process (every thread), or of one thread with `tid`. */
+export function cpuTicks(pid: number, tid?: number): number {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`
+  const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
+export function ticksToSeconds(ticks: number): number {
+  return ticks / CLK_TCK
+}
+
+export function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+export async function waitForLine(child: ChildProcess, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout', limitMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = ''
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${seen.slice(-2000)}`)), limitMs)
+    child[stream]!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString()
+      const match = pattern.exec(seen)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1] ?? match[0])
+      }
+    })
+  })
+}
+
+export type Throughput = { qps: number; completed: number; lost: number }
+
+/** dnsperf (on `cpus`) against 127.0.0.1:port for `seconds`, as fast as the server answers. */
+export async function dnsperf(port: number, file: string, seconds: number, extra: readonly string[] = [], cpus = '1'): Promise<Throughput> {
+  const { stdout } = await run('taskset', ['-c', cpus, 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-q', '200', '-c', '4', '-t', '2', ...extra], { maxBuffer: 1 << 20 })
+  return {
+    qps: Number(/Queries per second:\s+([\d.]+)/.exec(stdout)?.[1]),
+    completed: Number(/Queries completed:\s+(\d+)/.exec(stdout)?.[1]),
+    lost: Number(/Queries lost:\s+(\d+)/.exec(stdout)?.[1]),
+  }
+}
+
+export type Latency = { p50Ms: number; p99Ms: number; maxMs: number; answered: number; lost: number }
+
+/** Per-query latency at a fixed rate (dnsperf -v prints each query's time), as percentiles. */
+export async function latencyAt(port: number, file: string, rate: number, seconds: number, extra: readonly string[] = []): Promise<Latency> {
+  const { stdout } = await run('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(Math.round(rate)), '-v', ...extra], { maxBuffer: 1 << 30 })
+  const times: number[] = []
+  for (const match of stdout.matchAll(/^> \S+ .* ([\d.]+)$/gm)) times.push(Number(match[1]) * 1000)
+  times.sort((a, b) => a - b)
+  const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN
+  return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: times[times.length - 1] ?? NaN, answered: times.length, lost: Number(/Queries lost:\s+(\d+)/.exec(stdout)?.[1]) }
+}
