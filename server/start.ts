@@ -62,6 +62,8 @@ export type RunningServer = {
   readonly addresses: readonly BoundAddress[]
   readonly adminAddress: string | undefined
   readonly store: Store
+  /** The DNS worker threads, when there are any. */
+  readonly dnsWorkers: DnsWorkers | undefined
   /** Re-reads config, zones and GeoIP database; any problem leaves everything as it was. */
   reload(): Promise<ReloadResult>
   /** A keepalived notify event (MASTER/BACKUP/FAULT/STOP) from an LB node. */
@@ -294,7 +296,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     throw error
   }
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), workers: options.workers, admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
-  return { addresses, adminAddress, store, reload, lbEvent, setAdminState, probes, status: control.status, subscribe: control.subscribe, close }
+  return { addresses, adminAddress, store, dnsWorkers, reload, lbEvent, setAdminState, probes, status: control.status, subscribe: control.subscribe, close }
 }
 
 function sameView(a: HealthView, b: HealthView): boolean {

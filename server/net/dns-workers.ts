@@ -47,6 +47,8 @@ export type FromWorker =
 
 export type DnsWorkers = {
   readonly count: number
+  /** The live worker threads, by worker number (a replaced one shows its successor). */
+  threads(): readonly Worker[]
   /** Sends the difference between two published snapshots to every worker. */
   follow(before: Snapshot, after: Snapshot): void
   /** Query counts each worker took since the last call, by worker number. */
@@ -165,6 +167,7 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
 
   return {
     count: options.count,
+    threads: () => [...workers],
     follow(before, after) {
       const changes = workerChanges(before, after)
       for (const worker of workers) for (const change of changes) worker.postMessage(change)

@@ -121,4 +121,19 @@ describe('two DNS worker threads', () => {
     expect(reload.status).toBe(200)
     expect(await replies('new.workers.test')).toEqual(new Set(['192.0.2.77']))
   })
+
+  it('a worker thread that dies is replaced, and every query is answered meanwhile', async () => {
+    const [first] = server.dnsWorkers!.threads()
+    const oldId = first!.threadId
+    await first!.terminate()
+    // Meanwhile the kernel sends the dead socket's share to the other worker: nothing is lost.
+    expect(await replies('www.workers.test')).toEqual(new Set([`${A} ${B}`]))
+    await until(async () => server.dnsWorkers!.threads()[0]!.threadId !== oldId, 5000)
+    // The new worker 0 binds the shared port and answers its share again.
+    const before = (await threadCounts()).get('0') ?? 0
+    await until(async () => {
+      expect(await replies('www.workers.test')).toEqual(new Set([`${A} ${B}`]))
+      return ((await threadCounts()).get('0') ?? 0) > before
+    }, 5000)
+  })
 })
