@@ -22,8 +22,15 @@ export function udpLimit(edns: Edns | undefined): number {
   return Math.min(Math.max(edns.udpSize, 512), EDNS_UDP_PAYLOAD)
 }
 
+/**
+ * Replies are written here first, then copied out at their exact size: allocating `maxSize` (up to
+ * 64 KiB) per reply made most of the query path's garbage, and so most of its GC pauses. Encoding
+ * is synchronous, so one scratch buffer per thread is never shared by two replies.
+ */
+const scratch = Buffer.allocUnsafe(65535)
+
 export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, scopePrefix = 0): Uint8Array {
-  const out = Buffer.allocUnsafe(maxSize)
+  const out = scratch
   const questionEnd = HEADER + query.nameLength + 4
   out.set(query.packet.subarray(HEADER, questionEnd), HEADER)
   const limit = maxSize - optLength(query.edns)
@@ -46,7 +53,7 @@ export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, 
   else writeHeader(out, query.id, flags, 1, answers, authority, additional + opt)
   let end = context.pos
   if (query.edns) end = writeOpt(out, end, query.edns, 0, scopePrefix)
-  return out.subarray(0, end)
+  return Buffer.from(out.subarray(0, end))
 }
 
 /** A reply that only carries an rcode, with the question and OPT echoed when the query had them. */
