@@ -84,13 +84,13 @@ export function nearestSite(sites: readonly NearestSite[], client: NonNullable<N
   return best
 }
 
-/** The zone with the longest origin that is a suffix of the key, if any. */
+/** The zone with the longest origin that is a suffix of the key, if any (no substring is made). */
 export function findZone(zones: ZoneSet, key: string): CompiledZone | undefined {
-  const byKey = zones.byKey
+  const byKeyLength = zones.byKeyLength
   let offset = 0
   for (;;) {
-    const zone = byKey.get(offset === 0 ? key : key.slice(offset))
-    if (zone) return zone
+    const candidates = byKeyLength.get(key.length - offset)
+    if (candidates) for (const zone of candidates) if (key.endsWith(zone.key)) return zone
     const length = key.charCodeAt(offset)
     if (length === 0 || Number.isNaN(length)) return undefined
     offset += length + 1

@@ -10,6 +10,8 @@ import type { AdminView, HealthView } from '../gslb/types.ts'
 
 export type ZoneSet = {
   readonly byKey: ReadonlyMap<string, CompiledZone>
+  /** The same zones grouped by key length, so a query finds its zone without cutting strings. */
+  readonly byKeyLength: ReadonlyMap<number, readonly CompiledZone[]>
 }
 
 export type GslbState = {
@@ -31,7 +33,9 @@ export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: ne
 export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map() })
 
 export function zoneSet(zones: readonly CompiledZone[]): ZoneSet {
-  return Object.freeze({ byKey: new Map(zones.map((z) => [z.key, z])) })
+  const byKeyLength = new Map<number, CompiledZone[]>()
+  for (const zone of zones) byKeyLength.set(zone.key.length, [...(byKeyLength.get(zone.key.length) ?? []), zone])
+  return Object.freeze({ byKey: new Map(zones.map((z) => [z.key, z])), byKeyLength })
 }
 
 export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined): Snapshot {
