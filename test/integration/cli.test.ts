@@ -72,6 +72,22 @@ describe('signpost serve', () => {
     expect(r.stdout + r.stderr).toContain(`cannot listen on udp 127.0.0.1:${port}: address already in use`)
   })
 
+  it('refuses a port another server holds with SO_REUSEPORT (as a second Signpost would), instead of sharing it', async () => {
+    const taken = dgram.createSocket({ type: 'udp4', reusePort: true })
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const port = taken.address().port
+    const r = await signpost(['serve', '--zones', 'zones', '--listen', `127.0.0.1:${port}`, '--admin', '127.0.0.1:0', '--workers', '2'])
+    taken.close()
+    expect(r.code).toBe(3)
+    expect(r.stdout + r.stderr).toContain(`cannot listen on udp 127.0.0.1:${port}: address already in use`)
+  })
+
+  it('rejects a --workers value that is not a whole number from 0 to 256', async () => {
+    const r = await signpost(['serve', '--workers', 'many'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("--workers takes a whole number from 0 to 256, not 'many'")
+  })
+
   it('reloads on SIGHUP; a reload with a broken zone changes nothing', async () => {
     const dir = zoneFolder({ 'reload.test.zone': GOOD })
     const server = await spawnSignpost(['--zones', dir])
