@@ -46,7 +46,6 @@ export type FromWorker =
   | { readonly kind: 'synced'; readonly id: number }
 
 export type DnsWorkers = {
-  readonly count: number
   /** The live worker threads, by worker number (a replaced one shows its successor). */
   threads(): readonly Worker[]
   /** Sends the difference between two published snapshots to every worker. */
@@ -71,13 +70,13 @@ export type DnsWorkersOptions = {
 const THREAD_URL = new URL('./dns-worker-thread.ts', import.meta.url)
 const REPLY_TIMEOUT_MS = 1000
 
-export function workerState(snapshot: Snapshot): WorkerState {
+function workerState(snapshot: Snapshot): WorkerState {
   const { zones, gslb, geo, generation } = snapshot
   return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, geo: geo?.source }
 }
 
 /** What a worker must be told so its snapshot matches `after`, in order. */
-export function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
+function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
   if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo) return [{ kind: 'inputs', state: workerState(after) }]
   const changes: ToWorker[] = []
   if (after.gslb.health !== before.gslb.health) changes.push({ kind: 'health', health: after.gslb.health })
@@ -166,7 +165,6 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
   }
 
   return {
-    count: options.count,
     threads: () => [...workers],
     follow(before, after) {
       const changes = workerChanges(before, after)

@@ -11,9 +11,9 @@ const QTYPE_INDEX = new Map<string, number>(QTYPES.map((t, i) => [t, i]))
 const OTHER_QTYPE = QTYPES.length
 export const RCODES = 24
 export const TRANSPORTS = ['udp', 'tcp'] as const
-export const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
+const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
 
-export type ReasonCount = { readonly name: string; readonly family: string; readonly reason: string; count: number }
+type ReasonCount = { readonly name: string; readonly family: string; readonly reason: string; count: number }
 
 /** Counts since the last take: per (transport, rcode, qtype) slot, per server address, per GSLB name/family/reason. */
 export type QueryTotals = {
