@@ -12,6 +12,7 @@ import { parseListenAddress, formatAddress, type ListenAddress } from './net/add
 import { listenTcp, type TcpListener, type TcpOptions } from './net/tcp.ts'
 import { listenUdp } from './net/udp.ts'
 import { startDnsWorkers, type DnsWorkers } from './net/dns-workers.ts'
+import { releaseMemory } from './release-memory.ts'
 import { formatProblem, type Problem } from './problem.ts'
 import { buildSnapshot, withAdmin, withHealth, type Snapshot } from './state/snapshot.ts'
 import { adminView, createAdminControl, type AdminChange, type AdminResult, type AdminTarget } from './state/admin-control.ts'
@@ -128,6 +129,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     published = next
   })
   published = store.current
+  releaseMemory()
   const gslbLog = logger.child({ component: 'gslb' })
   logPicks(gslbLog, undefined, store.current)
   /** Swaps in the snapshot `change` makes of the current one, and logs names whose reason changed. */
@@ -211,6 +213,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     const changes = reloadChanges(previous, inputs)
     loadLog.info(changes, 'reloaded')
     emit({ type: 'reload', at: new Date().toISOString(), zones, changes })
+    // Once this function's references to the old inputs are gone.
+    setImmediate(releaseMemory)
     return { ok: true, zones, changes }
   }
 

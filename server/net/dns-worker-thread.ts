@@ -7,7 +7,8 @@ import { pino } from 'pino'
 import { openGeoDb, type GeoDb, type GeoSource } from '../geo/geo-db.ts'
 import { planServers } from '../gslb/tables.ts'
 import { buildSnapshot, withAdmin, withHealth } from '../state/snapshot.ts'
-import { createStore } from '../state/store.ts'
+import { createStore, type Store } from '../state/store.ts'
+import { releaseMemory } from '../release-memory.ts'
 import { createPacketHandler } from './handle-packet.ts'
 import { createQueryCounter } from './query-counts.ts'
 import { listenTcp } from './tcp.ts'
@@ -33,20 +34,23 @@ function snapshotOf(state: WorkerState) {
   return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo))
 }
 
-const store = createStore(snapshotOf(init.state))
 const counter = createQueryCounter(planServers)
-const handle = createPacketHandler(store, logger, init.logQueries, counter)
+let store: Store | undefined
 
+// The first message is always 'inputs': the state comes by message, not in workerData, so a later
+// reload can free it (workerData stays referenced for the thread's life).
 port.on('message', (message: ToWorker) => {
   switch (message.kind) {
     case 'inputs':
-      store.publish(snapshotOf(message.state))
+      if (store) store.publish(snapshotOf(message.state))
+      else void listen((store = createStore(snapshotOf(message.state))))
+      releaseMemory()
       return
     case 'health':
-      store.publish(withHealth(store.current, message.health))
+      store?.publish(withHealth(store.current, message.health))
       return
     case 'admin':
-      store.publish(withAdmin(store.current, message.admin))
+      store?.publish(withAdmin(store.current, message.admin))
       return
     case 'take-counts':
       send({ kind: 'counts', id: message.id, totals: counter.take() })
@@ -57,12 +61,15 @@ port.on('message', (message: ToWorker) => {
   }
 })
 
-try {
-  for (const address of init.listen) {
-    await listenTcp(address.host, address.port, handle, init.tcp, logger, true)
-    await listenUdp(address.host, address.port, address.family, handle, logger, true)
+async function listen(store: Store): Promise<void> {
+  const handle = createPacketHandler(store, logger, init.logQueries, counter)
+  try {
+    for (const address of init.listen) {
+      await listenTcp(address.host, address.port, handle, init.tcp, logger, true)
+      await listenUdp(address.host, address.port, address.family, handle, logger, true)
+    }
+    send({ kind: 'ready' })
+  } catch (error) {
+    send({ kind: 'failed', message: (error as Error).message })
   }
-  send({ kind: 'ready' })
-} catch (error) {
-  send({ kind: 'failed', message: (error as Error).message })
 }

@@ -28,7 +28,6 @@ export type WorkerInit = {
   readonly tcp: TcpOptions
   readonly logQueries: boolean
   readonly logLevel: string
-  readonly state: WorkerState
 }
 
 export type ToWorker =
@@ -118,9 +117,10 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
   }
 
   const spawn = (index: number): Promise<Worker> => {
-    const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level, state: workerState(options.current()) }
+    const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level }
     const worker = new Worker(THREAD_URL, { workerData: init })
-    // Changes published from now on queue up in the worker's port and apply on top of `init.state`.
+    // The current state first; changes published from now on queue up behind it in the worker's port.
+    worker.postMessage({ kind: 'inputs', state: workerState(options.current()) } satisfies ToWorker)
     workers[index] = worker
     return new Promise((resolve, reject) => {
       let ready = false
