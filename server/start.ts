@@ -122,13 +122,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => store.current, planServers)
   let dnsWorkers: DnsWorkers | undefined
-  let published: Snapshot
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), (next) => {
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminLoad.file), inputs.geo), (next, previous) => {
     metrics.countSnapshot()
-    dnsWorkers?.follow(published, next)
-    published = next
+    dnsWorkers?.follow(previous, next)
   })
-  published = store.current
   releaseMemory()
   const gslbLog = logger.child({ component: 'gslb' })
   logPicks(gslbLog, undefined, store.current)
@@ -258,7 +255,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     checker?.stop()
     await Promise.all([
       dnsWorkers?.close(),
-      ...udpSockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      ...udpSockets.map(closeUdp),
       ...tcpServers.map((s) => s.close()),
       admin?.close(),
     ])
@@ -276,7 +273,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
         udpSockets.push(udp)
         tcpServers.push(tcp)
       } else {
-        await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), tcp.close()])
+        await Promise.all([closeUdp(udp), tcp.close()])
       }
       resolved.push({ ...address, port })
       addresses.push({ transport: 'udp', host: address.host, port }, { transport: 'tcp', host: address.host, port })
@@ -301,6 +298,10 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   }
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), workers: options.workers, admin: adminAddress, zones: describeZones(inputs.zonesByFile).map((z) => z.name), gslb: inputs.gslb.names.map((n) => n.fqdn) }, 'signpost started')
   return { addresses, adminAddress, store, dnsWorkers, reload, lbEvent, setAdminState, probes, status: control.status, subscribe: control.subscribe, close }
+}
+
+function closeUdp(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => socket.close(() => resolve()))
 }
 
 function sameView(a: HealthView, b: HealthView): boolean {

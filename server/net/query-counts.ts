@@ -34,12 +34,19 @@ export function emptyTotals(): QueryTotals {
 
 export function addTotals(into: QueryTotals, from: QueryTotals): void {
   for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
-  for (const [address, count] of from.servers) into.servers.set(address, (into.servers.get(address) ?? 0) + count)
-  for (const [key, entry] of from.reasons) {
-    const total = into.reasons.get(key)
-    if (total) total.count += entry.count
-    else into.reasons.set(key, { ...entry })
-  }
+  for (const [address, count] of from.servers) addServerCount(into, address, count)
+  for (const entry of from.reasons.values()) addReasonCount(into, entry.name, entry.family, entry.reason, entry.count)
+}
+
+function addServerCount(totals: QueryTotals, address: string, count: number): void {
+  totals.servers.set(address, (totals.servers.get(address) ?? 0) + count)
+}
+
+function addReasonCount(totals: QueryTotals, name: string, family: string, reason: string, count: number): void {
+  const key = `${name} ${family} ${reason}`
+  const total = totals.reasons.get(key)
+  if (total) total.count += count
+  else totals.reasons.set(key, { name, family, reason, count })
 }
 
 /** `servers` names the addresses a GSLB plan answers (plans are counted by identity until folded). */
@@ -64,14 +71,9 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
     take() {
       const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map() }
       queries = new Float64Array(QUERY_SLOTS)
-      for (const [plan, count] of planCounts) for (const address of servers(plan) ?? []) totals.servers.set(address, (totals.servers.get(address) ?? 0) + count)
+      for (const [plan, count] of planCounts) for (const address of servers(plan) ?? []) addServerCount(totals, address, count)
       planCounts.clear()
-      for (const [table, { name, family, count }] of tableCounts) {
-        const key = `${name} ${family} ${table.reason}`
-        const total = totals.reasons.get(key)
-        if (total) total.count += count
-        else totals.reasons.set(key, { name, family, reason: table.reason, count })
-      }
+      for (const [table, { name, family, count }] of tableCounts) addReasonCount(totals, name, family, table.reason, count)
       tableCounts.clear()
       return totals
     },

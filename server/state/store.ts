@@ -8,15 +8,16 @@ export type Store = {
   publish(next: Snapshot): void
 }
 
-export function createStore(initial: Snapshot, onPublish: (next: Snapshot) => void = () => undefined): Store {
+export function createStore(initial: Snapshot, onPublish: (next: Snapshot, previous: Snapshot) => void = () => undefined): Store {
   let current = initial
   return {
     get current() {
       return current
     },
     publish(next) {
+      const previous = current
       current = next
-      onPublish(next)
+      onPublish(next, previous)
     },
   }
 }
