@@ -59,6 +59,27 @@ export async function dnsperf(port: number, file: string, seconds: number, extra
   }
 }
 
+export type Saturated = Throughput & { cpuUsPerQuery: number }
+
+/**
+ * dnsperf as fast as the server answers, after a 2 s warm-up for the JIT: QPS and the CPU µs per
+ * query of the process `pid` (or only of its threads `tids`).
+ */
+export async function saturate(pid: number, port: number, file: string, options: { extra?: readonly string[]; tids?: readonly number[]; dnsperfCpus?: string } = {}): Promise<Saturated> {
+  const ticks = (): number => (options.tids ? options.tids.reduce((sum, tid) => sum + cpuTicks(pid, tid), 0) : cpuTicks(pid))
+  await dnsperf(port, file, 2, options.extra, options.dnsperfCpus)
+  const before = ticks()
+  const run = await dnsperf(port, file, SECONDS, options.extra, options.dnsperfCpus)
+  return { ...run, cpuUsPerQuery: (ticksToSeconds(ticks() - before) * 1e6) / run.completed }
+}
+
+/** Stops a process the benchmark started and waits for it to be gone. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill()
+  await new Promise((r) => child.once('exit', r))
+}
+
 export type Latency = { p50Ms: number; p99Ms: number; maxMs: number; answered: number; lost: number }
 
 /** Per-query latency at a fixed rate (dnsperf -v prints each query's time), as percentiles. */

@@ -11,7 +11,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { cpuTicks, dnsperf, latencyAt, rssMb, SECONDS, ticksToSeconds } from './measure.ts'
+import { latencyAt, rssMb, saturate, SECONDS, stop } from './measure.ts'
 
 const VIPS = ['127.0.10.1', '127.0.10.2', '127.0.10.3']
 const work = mkdtempSync(join(tmpdir(), 'signpost-peers-'))
@@ -133,15 +133,11 @@ async function measure(peer: Peer, file: string, vipPort: number): Promise<Row> 
   const child = await peer.start(port, vipPort)
   try {
     await new Promise((r) => setTimeout(r, 4500)) // health monitors settle (two probe rounds of gdnsd's 2 s minimum)
-    await dnsperf(port, file, 2) // warm up
-    const before = cpuTicks(child.pid!)
-    const run = await dnsperf(port, file, SECONDS)
-    const cpuSeconds = ticksToSeconds(cpuTicks(child.pid!) - before)
+    const run = await saturate(child.pid!, port, file)
     const latency = await latencyAt(port, file, run.qps / 2, Math.min(SECONDS, 5))
-    return { name: peer.name, qps: Math.round(run.qps), cpuUs: (cpuSeconds * 1e6) / run.completed, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) }
+    return { name: peer.name, qps: Math.round(run.qps), cpuUs: run.cpuUsPerQuery, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) }
   } finally {
-    child.kill()
-    await new Promise((r) => child.once('exit', r))
+    await stop(child)
   }
 }
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { cpuTicks, dnsperf, latencyAt, rssMb, SECONDS, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
+import { cpuTicks, latencyAt, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
 
 const node = process.execPath
 const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
@@ -80,22 +80,12 @@ async function startSignpost(zones: string, workers: number, cpus: string | unde
   return { child, port }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill()
-  await new Promise((r) => child.once('exit', r))
-}
-
 type Result = { name: string; qps: number; cpuUsPerQuery: number; rssMb: number; lost: number }
 
 /** Saturating run: QPS and CPU µs per query, of the whole process or of the threads in `tids`. */
-async function measure(name: string, pid: number, port: number, file: string, options: { extra?: readonly string[]; tids?: readonly number[]; dnsperfCpus?: string } = {}): Promise<Result> {
-  const ticks = (): number => (options.tids ? options.tids.reduce((sum, tid) => sum + cpuTicks(pid, tid), 0) : cpuTicks(pid))
-  await dnsperf(port, file, 2, options.extra, options.dnsperfCpus) // warm up the JIT
-  const before = ticks()
-  const run = await dnsperf(port, file, SECONDS, options.extra, options.dnsperfCpus)
-  const seconds = ticksToSeconds(ticks() - before)
-  return { name, qps: Math.round(run.qps), cpuUsPerQuery: (seconds * 1e6) / run.completed, rssMb: rssMb(pid), lost: run.lost }
+async function measure(name: string, pid: number, port: number, file: string, options: Parameters<typeof saturate>[3] = {}): Promise<Result> {
+  const run = await saturate(pid, port, file, options)
+  return { name, qps: Math.round(run.qps), cpuUsPerQuery: run.cpuUsPerQuery, rssMb: rssMb(pid), lost: run.lost }
 }
 
 function printResults(title: string, results: readonly Result[], floor?: Result): void {
