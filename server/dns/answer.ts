@@ -5,7 +5,7 @@
 import type { CompiledZone, NodePlans } from './compile.ts'
 import { rcodePlan, type AnswerPlan } from './plan.ts'
 import { RRClass, RRType, Rcode, type ClientInfo, type Query } from './types.ts'
-import { lookupAddress } from '../geo/client-location.ts'
+import { locateClient } from '../geo/client-location.ts'
 import { distanceKm } from '../geo/distance.ts'
 import type { FamilyTable, NameTables, NearestSite } from '../gslb/tables.ts'
 import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
@@ -54,7 +54,7 @@ function gslbAnswer(tables: NameTables, table: FamilyTable, query: Query, client
       return { plan: table.plans[turn % table.plans.length] as AnswerPlan, scope: 0, tables, table }
     case 'nearest': {
       const subnet = query.edns?.clientSubnet
-      const located = snapshot.geo?.locate(lookupAddress(subnet, client.address).ip)
+      const located = snapshot.geo && locateClient(snapshot.geo, subnet, client.address)
       // The answer depended on the client's network as the database drew it.
       const scope = subnet && subnet.sourcePrefix > 0 && located ? located.prefixLength : 0
       const location = located?.location

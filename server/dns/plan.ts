@@ -1,6 +1,8 @@
 // What answer() decides and encode writes: RRsets pre-encoded at snapshot build time, plus where
 // each owner name sits in the reply. Plans are built once per zone node and shared by every query.
 
+import { threadId } from 'node:worker_threads'
+
 /**
  * One record without its owner: TYPE, CLASS, TTL, RDLENGTH, RDATA. `body` compresses names
  * against the RRset's context name; `patches` lists (position in body, offset in the context name)
@@ -33,6 +35,8 @@ export type OwnerRef =
 export type RRsetRef = { readonly rrset: CompiledRRset; readonly owner: OwnerRef }
 
 export type AnswerPlan = {
+  /** Unique in the process for its lifetime, across threads: the key of encode's section cache. */
+  readonly id: number
   readonly rcode: number
   readonly authoritative: boolean
   readonly answer: readonly RRsetRef[]
@@ -45,10 +49,16 @@ export type AnswerPlan = {
 /** The one shared empty list (empty sections, empty patch lists). */
 export const NONE: readonly never[] = Object.freeze([])
 
+// Plan ids: the thread id above a per-thread serial. Plans compiled on the main thread reach DNS
+// workers by structured clone with their ids, beside the plans a worker builds itself.
+const ID_BASE = threadId * 2 ** 36
+let nextSerial = 0
+
 /** A frozen plan; empty sections share one empty array (a zone of 100,000 names feels each). */
 export function makePlan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false): AnswerPlan {
   const shared = (refs: readonly RRsetRef[]): readonly RRsetRef[] => (refs.length === 0 ? NONE : refs)
-  return Object.freeze({ rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired })
+  const id = ID_BASE + nextSerial++
+  return Object.freeze({ id, rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired })
 }
 
 export function rcodePlan(rcode: number): AnswerPlan {

@@ -46,9 +46,9 @@ export type Edns = {
 
 /** A decoded query. `key` is the lowercase lookup key of the question name (see dns/name.ts). */
 export type Query = {
+  readonly kind: 'query'
   readonly packet: Uint8Array
   readonly id: number
-  readonly opcode: number
   /** Header bits echoed in the reply: RD (0x0100) and CD (0x0010). */
   readonly echoFlags: number
   readonly key: string
@@ -59,8 +59,10 @@ export type Query = {
   readonly edns: Edns | undefined
 }
 
+/** Who asked. A UDP datagram's own remote info fits as it is, so none is made per query. */
 export type ClientInfo = {
   readonly address: string
   readonly port: number
-  readonly transport: 'udp' | 'tcp'
 }
+
+export type Transport = 'udp' | 'tcp'

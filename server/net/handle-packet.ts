@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino'
 import { answer } from '../dns/answer.ts'
-import { Rcode, type ClientInfo } from '../dns/types.ts'
+import { Rcode, type ClientInfo, type Transport } from '../dns/types.ts'
 import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
 import { encodeReject, encodeResponse, udpLimit } from '../dns/wire/encode.ts'
 import type { Store } from '../state/store.ts'
@@ -12,12 +12,12 @@ import type { QueryCounter } from './query-counts.ts'
 
 const TCP_LIMIT = 65535
 
-export type PacketHandler = (packet: Uint8Array, client: ClientInfo) => Uint8Array | undefined
+export type PacketHandler = (packet: Uint8Array, client: ClientInfo, transport: Transport) => Uint8Array | undefined
 
 export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean, counter: QueryCounter | undefined): PacketHandler {
   // The rotation counter for GSLB answers; kept a small integer so it stays cheap.
   let turn = 0
-  return (packet, client) => {
+  return (packet, client, transport) => {
     const snapshot = store.current
     let decoded: Decoded | undefined
     try {
@@ -26,25 +26,25 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
         case 'drop':
           return undefined
         case 'reject':
-          counter?.countQuery(client.transport, decoded.rcode, 0)
+          counter?.countQuery(transport, decoded.rcode, 0)
           return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns)
         case 'query': {
-          const { query } = decoded
+          const query = decoded
           turn = (turn + 1) & 0x3fffffff
           const { plan, scope, tables, table } = answer(query, client, snapshot, turn)
           if (counter) {
-            counter.countQuery(client.transport, plan.rcode, query.qtype)
+            counter.countQuery(transport, plan.rcode, query.qtype)
             if (tables && table) counter.countGslbAnswer(tables, table, plan)
           }
-          if (logQueries) logger.info({ client: client.address, transport: client.transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
-          return encodeResponse(query, plan, client.transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope)
+          if (logQueries) logger.info({ client: client.address, transport: transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
+          return encodeResponse(query, plan, transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope)
         }
       }
     } catch (error) {
       // A bug, not bad input: answer SERVFAIL and keep serving (CoreDNS `recover`).
       logger.error({ err: error, client: client.address }, 'query handling failed')
       if (decoded?.kind !== 'query') return undefined
-      return encodeReject(packet, { id: decoded.query.id, opcode: 0, echoFlags: decoded.query.echoFlags }, Rcode.SERVFAIL, decoded.query.nameLength, decoded.query.edns)
+      return encodeReject(packet, { id: decoded.id, opcode: 0, echoFlags: decoded.echoFlags }, Rcode.SERVFAIL, decoded.nameLength, decoded.edns)
     }
   }
 }

@@ -3,12 +3,14 @@
 // so a DNS worker thread hands its counts to the main thread, where the Prometheus registry lives.
 
 import type { AnswerPlan } from '../dns/plan.ts'
-import { typeName } from '../dns/types.ts'
+import { RRType } from '../dns/types.ts'
 import type { FamilyTable, NameTables } from '../gslb/tables.ts'
 
 export const QTYPES = ['A', 'AAAA', 'NS', 'SOA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS', 'ANY'] as const
-const QTYPE_INDEX = new Map<string, number>(QTYPES.map((t, i) => [t, i]))
 const OTHER_QTYPE = QTYPES.length
+/** Counter slot per qtype number, every one of the 65,536 (a typed array read, not a Map lookup). */
+const QTYPE_SLOT = new Uint8Array(65536).fill(OTHER_QTYPE)
+QTYPES.forEach((name, slot) => (QTYPE_SLOT[RRType[name]] = slot))
 export const RCODES = 24
 export const TRANSPORTS = ['udp', 'tcp'] as const
 const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
@@ -52,14 +54,11 @@ function addReasonCount(totals: QueryTotals, name: string, family: string, reaso
 /** `servers` names the addresses a GSLB plan answers (plans are counted by identity until folded). */
 export function createQueryCounter(servers: (plan: AnswerPlan) => readonly string[] | undefined): QueryCounter {
   let queries = new Float64Array(QUERY_SLOTS)
-  const qtypeIndex = new Map<number, number>()
   const planCounts = new Map<AnswerPlan, number>()
   const tableCounts = new Map<FamilyTable, { name: string; family: string; count: number }>()
   return {
     countQuery(transport, rcode, qtype) {
-      let q = qtypeIndex.get(qtype)
-      if (q === undefined) qtypeIndex.set(qtype, (q = QTYPE_INDEX.get(typeName(qtype)) ?? OTHER_QTYPE))
-      const index = ((transport === 'udp' ? 0 : 1) * RCODES + (rcode % RCODES)) * (QTYPES.length + 1) + q
+      const index = ((transport === 'udp' ? 0 : 1) * RCODES + (rcode % RCODES)) * (QTYPES.length + 1) + (QTYPE_SLOT[qtype] as number)
       queries[index] = (queries[index] as number) + 1
     },
     countGslbAnswer(tables, table, plan) {

@@ -36,7 +36,7 @@ export function listenTcp(host: string, port: number, handle: PacketHandler, opt
 
 function serveConnection(socket: net.Socket, handle: PacketHandler, options: TcpOptions): void {
   let pending: Buffer = Buffer.alloc(0)
-  const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, transport: 'tcp' as const }
+  const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }
   const idle = setTimeout(() => socket.destroy(), options.idleTimeoutMs)
   socket.on('error', () => socket.destroy())
   socket.on('close', () => clearTimeout(idle))
@@ -50,7 +50,7 @@ function serveConnection(socket: net.Socket, handle: PacketHandler, options: Tcp
       const query = pending.subarray(2, 2 + length)
       pending = pending.subarray(2 + length)
       idle.refresh()
-      const reply = handle(query, client)
+      const reply = handle(query, client, 'tcp')
       if (!reply) continue
       const framed = Buffer.allocUnsafe(2 + reply.length)
       framed.writeUInt16BE(reply.length, 0)

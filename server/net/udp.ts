@@ -23,7 +23,7 @@ export function listenUdp(host: string, port: number, family: 4 | 6, handle: Pac
       // Send failures (client gone, buffer full) are the client's loss, never the server's.
       socket.on('error', (error) => logger.warn({ err: error }, 'udp socket error'))
       socket.on('message', (packet, remote) => {
-        const reply = handle(packet, { address: remote.address, port: remote.port, transport: 'udp' })
+        const reply = handle(packet, remote, 'udp')
         if (reply) socket.send(reply, remote.port, remote.address)
       })
       resolve(socket)

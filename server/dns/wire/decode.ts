@@ -3,74 +3,82 @@
 
 import { MAX_LABEL, MAX_NAME_WIRE } from '../name.ts'
 import { RRType, Rcode, type ClientSubnet, type Edns, type Query } from '../types.ts'
+import { cachedKey, KEY_HASH_SEED, keyHashStep } from './key-cache.ts'
 
 /** Header fields every reply echoes. */
 export type ReplyHeader = { readonly id: number; readonly opcode: number; readonly echoFlags: number }
 
-export type Decoded =
-  | { readonly kind: 'query'; readonly query: Query }
-  | {
-      readonly kind: 'reject'
-      readonly rcode: number
-      readonly header: ReplyHeader
-      /** Wire length of a well-formed question name at offset 12, or 0 when no question is echoed. */
-      readonly nameLength: number
-      readonly edns: Edns | undefined
-    }
-  | { readonly kind: 'drop'; readonly reason: 'short' | 'qr-set' }
+export type Reject = {
+  readonly kind: 'reject'
+  readonly rcode: number
+  readonly header: ReplyHeader
+  /** Wire length of a well-formed question name at offset 12, or 0 when no question is echoed. */
+  readonly nameLength: number
+  readonly edns: Edns | undefined
+}
+
+export type Drop = { readonly kind: 'drop'; readonly reason: 'short' | 'qr-set' }
+
+/** A well-formed query is returned as it is (no wrapper object on the path every answer takes). */
+export type Decoded = Query | Reject | Drop
+
+const DROP_SHORT: Drop = Object.freeze({ kind: 'drop', reason: 'short' })
+const DROP_QR_SET: Drop = Object.freeze({ kind: 'drop', reason: 'qr-set' })
 
 const OPTION_ECS = 8
 const HEADER = 12
 const FLAG_QR = 0x8000
 const ECHO_FLAGS = 0x0100 | 0x0010 // RD, CD
 
-// Scratch for lowercasing the question name; decoding is synchronous, so one buffer serves all.
+// Scratch for lowercasing the question name, and its hash; decoding is synchronous, so one serves all.
 const keyScratch = Buffer.allocUnsafe(MAX_NAME_WIRE)
+let keyHash = 0
 
 export function decodeQuery(packet: Uint8Array): Decoded {
-  if (packet.length < HEADER) return { kind: 'drop', reason: 'short' }
+  if (packet.length < HEADER) return DROP_SHORT
   const flags = (packet[2] as number) << 8 | (packet[3] as number)
   // RFC 1035 §4.1.1: never answer a response (it could start a loop between servers).
-  if (flags & FLAG_QR) return { kind: 'drop', reason: 'qr-set' }
-  const header: ReplyHeader = { id: u16(packet, 0), opcode: (flags >>> 11) & 0xf, echoFlags: flags & ECHO_FLAGS }
-  const reject = (rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Decoded => ({ kind: 'reject', rcode, header, nameLength, edns })
+  if (flags & FLAG_QR) return DROP_QR_SET
+  const opcode = (flags >>> 11) & 0xf
   const qdcount = u16(packet, 4)
   const question = qdcount === 1 ? readQuestionName(packet) : -1
-  if (header.opcode !== 0) return reject(Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0)
-  if (question < 0 || packet.length < HEADER + question + 4) return reject(Rcode.FORMERR)
+  if (opcode !== 0) return reject(packet, Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0)
+  if (question < 0 || packet.length < HEADER + question + 4) return reject(packet, Rcode.FORMERR)
   const nameLength = question
   let offset = HEADER + nameLength + 4
   const qtype = u16(packet, HEADER + nameLength)
   const qclass = u16(packet, HEADER + nameLength + 2)
-  if (qtype === RRType.OPT) return reject(Rcode.FORMERR, nameLength)
+  if (qtype === RRType.OPT) return reject(packet, Rcode.FORMERR, nameLength)
   // Answer and authority sections of a query carry nothing we use; step over them.
   const skipped = u16(packet, 6) + u16(packet, 8)
   for (let i = 0; i < skipped; i++) {
     offset = skipRecord(packet, offset)
-    if (offset < 0) return reject(Rcode.FORMERR, nameLength)
+    if (offset < 0) return reject(packet, Rcode.FORMERR, nameLength)
   }
   let edns: Edns | undefined
   const arcount = u16(packet, 10)
   for (let i = 0; i < arcount; i++) {
     const next = skipRecord(packet, offset)
-    if (next < 0) return reject(Rcode.FORMERR, nameLength)
+    if (next < 0) return reject(packet, Rcode.FORMERR, nameLength)
     const nameEnd = skipName(packet, offset)
     if (u16(packet, nameEnd) === RRType.OPT) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
-      if (edns || nameEnd !== offset + 1) return reject(Rcode.FORMERR, nameLength)
+      if (edns || nameEnd !== offset + 1) return reject(packet, Rcode.FORMERR, nameLength)
       const parsed = readOpt(packet, offset + 1, next)
-      if (!parsed) return reject(Rcode.FORMERR, nameLength)
+      if (!parsed) return reject(packet, Rcode.FORMERR, nameLength)
       edns = parsed
     }
     offset = next
   }
-  if (offset !== packet.length) return reject(Rcode.FORMERR, nameLength, edns)
+  if (offset !== packet.length) return reject(packet, Rcode.FORMERR, nameLength, edns)
   // RFC 6891 §6.1.3: we speak EDNS version 0 only.
-  if (edns && edns.version > 0) return reject(Rcode.BADVERS, nameLength, edns)
-  return {
-    kind: 'query',
-    query: { packet, id: header.id, opcode: 0, echoFlags: header.echoFlags, key: keyScratch.toString('latin1', 0, nameLength), nameLength, qtype, qclass, edns },
-  }
+  if (edns && edns.version > 0) return reject(packet, Rcode.BADVERS, nameLength, edns)
+  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, key: cachedKey(keyScratch, nameLength, keyHash), nameLength, qtype, qclass, edns }
+}
+
+function reject(packet: Uint8Array, rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Reject {
+  const flags = u16(packet, 2)
+  return { kind: 'reject', rcode, header: { id: u16(packet, 0), opcode: (flags >>> 11) & 0xf, echoFlags: flags & ECHO_FLAGS }, nameLength, edns }
 }
 
 function u16(packet: Uint8Array, at: number): number {
@@ -78,22 +86,30 @@ function u16(packet: Uint8Array, at: number): number {
 }
 
 /**
- * Reads the uncompressed question name at offset 12 into `keyScratch`, lowercased. Returns its
- * wire length, or -1 when it is malformed (pointer, bad label, too long, past the end).
+ * Reads the uncompressed question name at offset 12 into `keyScratch`, lowercased, and its hash
+ * into `keyHash`. Returns its wire length, or -1 when it is malformed (pointer, bad label, too
+ * long, past the end).
  */
 function readQuestionName(packet: Uint8Array): number {
   let at = HEADER
+  let hash = KEY_HASH_SEED
   for (;;) {
     const length = packet[at]
     if (length === undefined || length > MAX_LABEL) return -1
     const end = at + length + 1
     if (end - HEADER > MAX_NAME_WIRE || end > packet.length) return -1
     keyScratch[at - HEADER] = length
+    hash = keyHashStep(hash, length)
     for (let i = at + 1; i < end; i++) {
       const b = packet[i] as number
-      keyScratch[i - HEADER] = b >= 0x41 && b <= 0x5a ? b | 0x20 : b
+      const lower = b >= 0x41 && b <= 0x5a ? b | 0x20 : b
+      keyScratch[i - HEADER] = lower
+      hash = keyHashStep(hash, lower)
     }
-    if (length === 0) return end - HEADER
+    if (length === 0) {
+      keyHash = hash
+      return end - HEADER
+    }
     at = end
   }
 }
@@ -153,7 +169,8 @@ function readClientSubnet(packet: Uint8Array, at: number, length: number): Clien
   if (maxPrefix < 0 || sourcePrefix > maxPrefix || scopePrefix !== 0) return undefined
   const addressLength = Math.ceil(sourcePrefix / 8)
   if (length !== 4 + addressLength) return undefined
-  const address = packet.subarray(at + 4, at + 4 + addressLength)
+  // A plain view: Buffer#subarray goes through the species constructor, several times the cost.
+  const address = new Uint8Array(packet.buffer, packet.byteOffset + at + 4, addressLength)
   // Bits past the source prefix must be zero.
   const spare = addressLength * 8 - sourcePrefix
   if (spare > 0 && ((address[addressLength - 1] as number) & ((1 << spare) - 1)) !== 0) return undefined

@@ -6,6 +6,7 @@
 import type { AnswerPlan, CompiledRRset, OwnerRef, RRsetRef } from '../plan.ts'
 import type { Edns, Query } from '../types.ts'
 import type { ReplyHeader } from './decode.ts'
+import { copySections, findSections, sectionCount, sectionsLength, storeSections } from './section-cache.ts'
 
 const HEADER = 12
 const FLAG_QR = 0x8000
@@ -30,18 +31,44 @@ export function udpLimit(edns: Edns | undefined): number {
 const scratch = Buffer.allocUnsafe(65535)
 
 export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, scopePrefix = 0): Uint8Array {
+  const questionEnd = HEADER + query.nameLength + 4
+  const slot = findSections(plan.id, query.nameLength)
+  if (slot >= 0) {
+    const end = questionEnd + sectionsLength(slot)
+    const size = end + optLength(query.edns)
+    if (size <= maxSize) {
+      // allocUnsafe hands small buffers out of Node's shared pool: one object, no fresh backing store.
+      const reply = Buffer.allocUnsafe(size)
+      copyBytes(query.packet, HEADER, questionEnd, reply, HEADER)
+      copySections(slot, reply, questionEnd)
+      const opt = query.edns ? 1 : 0
+      writeHeader(reply, query.id, replyFlags(query, plan), 1, sectionCount(slot, 0), sectionCount(slot, 1), sectionCount(slot, 2) + opt)
+      if (query.edns) writeOpt(reply, end, query.edns, 0, scopePrefix)
+      return reply
+    }
+  }
+  return encodeSections(query, plan, maxSize, scopePrefix)
+}
+
+function replyFlags(query: Query, plan: AnswerPlan): number {
+  return FLAG_QR | query.echoFlags | (plan.authoritative ? FLAG_AA : 0) | (plan.rcode & 0xf)
+}
+
+/** Writes the plan's sections RRset by RRset; sections that fit whole go to the section cache. */
+function encodeSections(query: Query, plan: AnswerPlan, maxSize: number, scopePrefix: number): Uint8Array {
   const out = scratch
   const questionEnd = HEADER + query.nameLength + 4
-  out.set(query.packet.subarray(HEADER, questionEnd), HEADER)
+  copyBytes(query.packet, HEADER, questionEnd, out, HEADER)
   const limit = maxSize - optLength(query.edns)
-  const context = { out, qnameLength: query.nameLength, limit, pos: questionEnd }
-  let flags = FLAG_QR | query.echoFlags | (plan.authoritative ? FLAG_AA : 0) | (plan.rcode & 0xf)
+  const context: WriteContext = { out, qnameLength: query.nameLength, limit, pos: questionEnd }
+  let flags = replyFlags(query, plan)
   const answers = writeSection(context, plan.answer)
   const authority = answers < 0 ? -1 : writeSection(context, plan.authority)
   let additional = 0
   if (authority >= 0) {
     additional = writeSection(context, plan.additional)
-    if (additional < 0 && !plan.additionalRequired) additional = -additional - 1
+    if (additional >= 0) storeSections(plan.id, query.nameLength, out, questionEnd, context.pos, answers, authority, additional)
+    else if (!plan.additionalRequired) additional = -additional - 1
   }
   const truncated = answers < 0 || authority < 0 || additional < 0
   if (truncated) {
@@ -53,31 +80,46 @@ export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, 
   else writeHeader(out, query.id, flags, 1, answers, authority, additional + opt)
   let end = context.pos
   if (query.edns) end = writeOpt(out, end, query.edns, 0, scopePrefix)
-  return Buffer.from(out.subarray(0, end))
+  const reply = Buffer.allocUnsafe(end)
+  copyBytes(out, 0, end, reply, 0)
+  return reply
+}
+
+/**
+ * A byte loop for short runs: most DNS replies are tens to hundreds of bytes, where TypedArray#set
+ * and subarray cost more in call overhead and view objects than the copy itself.
+ */
+function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
+  if (end - start > 512) to.set(from.subarray(start, end), at)
+  else for (let i = start; i < end; i++) to[at + i - start] = from[i] as number
+}
+
+function put16(out: Uint8Array, value: number, at: number): void {
+  out[at] = value >>> 8
+  out[at + 1] = value & 0xff
 }
 
 /** A reply that only carries an rcode, with the question and OPT echoed when the query had them. */
 export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: number, nameLength: number, edns: Edns | undefined): Uint8Array {
   const questionLength = nameLength > 0 ? nameLength + 4 : 0
   const out = Buffer.allocUnsafe(HEADER + questionLength + optLength(edns))
-  out.set(packet.subarray(HEADER, HEADER + questionLength), HEADER)
+  copyBytes(packet, HEADER, HEADER + questionLength, out, HEADER)
   writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, edns ? 1 : 0)
-  let end = HEADER + questionLength
   // RFC 6891 §6.1.3: the upper 8 bits of a 12-bit rcode travel in the OPT record.
-  if (edns) end = writeOpt(out, end, edns, rcode >>> 4, 0)
-  return out.subarray(0, end)
+  if (edns) writeOpt(out, HEADER + questionLength, edns, rcode >>> 4, 0)
+  return out
 }
 
-function writeHeader(out: Buffer, id: number, flags: number, qd: number, an: number, ns: number, ar: number): void {
-  out.writeUInt16BE(id, 0)
-  out.writeUInt16BE(flags, 2)
-  out.writeUInt16BE(qd, 4)
-  out.writeUInt16BE(an, 6)
-  out.writeUInt16BE(ns, 8)
-  out.writeUInt16BE(ar, 10)
+function writeHeader(out: Uint8Array, id: number, flags: number, qd: number, an: number, ns: number, ar: number): void {
+  put16(out, id, 0)
+  put16(out, flags, 2)
+  put16(out, qd, 4)
+  put16(out, an, 6)
+  put16(out, ns, 8)
+  put16(out, ar, 10)
 }
 
-type WriteContext = { readonly out: Buffer; readonly qnameLength: number; readonly limit: number; pos: number }
+type WriteContext = { readonly out: Uint8Array; readonly qnameLength: number; readonly limit: number; pos: number }
 
 /**
  * Writes whole RRsets while they fit. Returns the record count, or -(count + 1) when an RRset
@@ -125,16 +167,16 @@ function writeRRset(context: WriteContext, rrset: CompiledRRset, owner: OwnerRef
     const need = (fullOwner ? ownerLength : 2) + body.length
     if (pos + need > limit) return -1
     if (fullOwner) {
-      out.set(ownerWire as Uint8Array, pos)
+      copyBytes(ownerWire as Uint8Array, 0, ownerLength, out, pos)
       pos += ownerLength
     } else {
-      out.writeUInt16BE(0xc000 | ownerPos, pos)
+      put16(out, 0xc000 | ownerPos, pos)
       pos += 2
     }
-    out.set(body, pos)
+    copyBytes(body, 0, body.length, out, pos)
     if (compressed) {
       const patches = record.patches
-      for (let p = 0; p < patches.length; p += 2) out.writeUInt16BE(0xc000 | (base + patches[p + 1]!), pos + patches[p]!)
+      for (let p = 0; p < patches.length; p += 2) put16(out, 0xc000 | (base + patches[p + 1]!), pos + patches[p]!)
     }
     pos += body.length
   }
@@ -148,24 +190,24 @@ function optLength(edns: Edns | undefined): number {
 }
 
 /** Writes our OPT record: payload size, extended rcode, version 0, DO echoed (RFC 3225 §3), ECS echoed with `scopePrefix`. */
-function writeOpt(out: Buffer, pos: number, edns: Edns, extendedRcode: number, scopePrefix: number): number {
+function writeOpt(out: Uint8Array, pos: number, edns: Edns, extendedRcode: number, scopePrefix: number): number {
   const subnet = edns.clientSubnet
   out[pos] = 0
-  out.writeUInt16BE(41, pos + 1)
-  out.writeUInt16BE(EDNS_UDP_PAYLOAD, pos + 3)
+  put16(out, 41, pos + 1)
+  put16(out, EDNS_UDP_PAYLOAD, pos + 3)
   out[pos + 5] = extendedRcode
   out[pos + 6] = 0
-  out.writeUInt16BE(edns.dnssecOk ? 0x8000 : 0, pos + 7)
-  out.writeUInt16BE(subnet ? 8 + subnet.address.length : 0, pos + 9)
+  put16(out, edns.dnssecOk ? 0x8000 : 0, pos + 7)
+  put16(out, subnet ? 8 + subnet.address.length : 0, pos + 9)
   pos += 11
   if (subnet) {
     // RFC 7871 §7.2.1: echo family, source prefix and address; the scope says how much of it we used.
-    out.writeUInt16BE(OPTION_ECS, pos)
-    out.writeUInt16BE(4 + subnet.address.length, pos + 2)
-    out.writeUInt16BE(subnet.family, pos + 4)
+    put16(out, OPTION_ECS, pos)
+    put16(out, 4 + subnet.address.length, pos + 2)
+    put16(out, subnet.family, pos + 4)
     out[pos + 6] = subnet.sourcePrefix
     out[pos + 7] = scopePrefix
-    out.set(subnet.address, pos + 8)
+    copyBytes(subnet.address, 0, subnet.address.length, out, pos + 8)
     pos += 8 + subnet.address.length
   }
   return pos

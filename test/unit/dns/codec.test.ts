@@ -3,7 +3,7 @@
 import dns2 from 'dns2'
 import { pino } from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { RRType, Rcode, type ClientInfo } from '../../../server/dns/types.ts'
+import { RRType, Rcode, type Transport } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
 import { createPacketHandler, type PacketHandler } from '../../../server/net/handle-packet.ts'
 import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, zoneSet } from '../../../server/state/snapshot.ts'
@@ -17,8 +17,7 @@ import { join } from 'node:path'
 
 const { Packet } = dns2
 let handle: PacketHandler
-const udp = { address: '127.0.0.1', port: 1, transport: 'udp' as const }
-const tcp = { ...udp, transport: 'tcp' as const }
+const client = { address: '127.0.0.1', port: 1 }
 
 const ZONE = `$ORIGIN codec.test.
 $TTL 300
@@ -36,6 +35,8 @@ _sip._tcp SRV 10 60 5060 sip
 sip     A     192.0.2.60
 ptr     PTR   host.codec.test.
 alias   CNAME mail
+*.wild  A     192.0.2.99
+big     TXT   "${'a'.repeat(240)}" "${'b'.repeat(240)}"
 many    MX    ( 1 many-target-0 )
 `
 
@@ -54,8 +55,8 @@ beforeAll(() => {
   handle = createPacketHandler(createStore(buildSnapshot(1, zoneSet(zones), EMPTY_GSLB, new Map(), NO_ADMIN, undefined)), pino({ level: 'silent' }), false, undefined)
 })
 
-function ask(name: string, type: number, transport: ClientInfo = udp, options: QueryOptions = {}): ReturnType<typeof Packet.parse> {
-  const reply = handle(buildQuery(name, type, options), transport)
+function ask(name: string, type: number, transport: Transport = 'udp', options: QueryOptions = {}): ReturnType<typeof Packet.parse> {
+  const reply = handle(buildQuery(name, type, options), client, transport)
   if (!reply) throw new Error('no reply')
   const parsed = Packet.parse(Buffer.from(reply))
   expect(parsed.errors).toEqual([])
@@ -85,7 +86,7 @@ describe('replies decoded by dns2', () => {
   })
 
   it('a 60 KB TCP reply: pointers past 16 KB are written out in full, and dns2 reads every record', () => {
-    const r = ask('many.codec.test', RRType.MX, tcp)
+    const r = ask('many.codec.test', RRType.MX, 'tcp')
     expect(r.header.tc).toBe(0)
     expect(r.answers).toHaveLength(1500)
     expect((r.answers[1499] as { exchange: string }).exchange).toBe('t1499.many.codec.test')
@@ -97,10 +98,61 @@ describe('replies decoded by dns2', () => {
   })
 
   it('the same reply over UDP is truncated to the question and OPT', () => {
-    const r = ask('many.codec.test', RRType.MX, udp, { edns: {} })
+    const r = ask('many.codec.test', RRType.MX, 'udp', { edns: {} })
     expect(r.header.tc).toBe(1)
     expect(r.answers).toEqual([])
     expect(r.additionals).toMatchObject([{ type: RRType.OPT }])
+  })
+})
+
+describe('section cache (a repeated answer is copied, not re-encoded)', () => {
+  it('a repeated answer is byte for byte the first one', () => {
+    const queries = [
+      buildQuery('ns1.codec.test', RRType.A),
+      buildQuery('codec.test', RRType.NS, { edns: {} }),
+      buildQuery('codec.test', RRType.MX),
+      buildQuery('alias.codec.test', RRType.A),
+      buildQuery('missing.codec.test', RRType.A, { edns: { options: [{ code: 8, data: Buffer.of(0, 1, 24, 0, 81, 2, 69) }] } }),
+      buildQuery('x.wild.codec.test', RRType.A),
+      buildQuery('ns1.codec.test', RRType.MX),
+    ]
+    const first = queries.map((q) => Buffer.from(handle(q, client, 'udp') as Uint8Array))
+    const again = queries.map((q) => Buffer.from(handle(q, client, 'udp') as Uint8Array))
+    expect(again).toEqual(first)
+  })
+
+  it('is keyed by the question name length too: one NXDOMAIN plan, names of different lengths', () => {
+    // The SOA's owner is a pointer into the question, at the apex suffix: it moves with the length.
+    for (const name of ['a.nowhere.codec.test', 'a-longer-name.nowhere.codec.test', 'a.nowhere.codec.test', 'a-longer-name.nowhere.codec.test']) {
+      expect(ask(name, RRType.A)).toMatchObject({ header: { rcode: Rcode.NXDOMAIN }, authorities: [{ name: 'codec.test', type: RRType.SOA }] })
+    }
+    for (const name of ['a.wild.codec.test', 'a-longer-name.wild.codec.test', 'a.wild.codec.test']) {
+      expect(ask(name, RRType.A).answers).toMatchObject([{ name, address: '192.0.2.99' }])
+    }
+  })
+
+  it('echoes each question as asked, also when the answer came from the cache', () => {
+    ask('ns1.codec.test', RRType.A)
+    const r = ask('NS1.Codec.TEST', RRType.A)
+    expect(r.questions[0]?.name).toBe('NS1.Codec.TEST')
+    expect(r.answers).toMatchObject([{ name: 'NS1.Codec.TEST', address: '192.0.2.1' }])
+  })
+
+  it('a cached answer too big for the next client is truncated for it', () => {
+    expect(ask('big.codec.test', RRType.TXT, 'udp', { edns: {} })).toMatchObject({ header: { tc: 0 }, answers: [{ type: RRType.TXT }] })
+    expect(ask('big.codec.test', RRType.TXT)).toMatchObject({ header: { tc: 1 }, answers: [] })
+    expect(ask('big.codec.test', RRType.TXT, 'udp', { edns: {} })).toMatchObject({ header: { tc: 0 }, answers: [{ type: RRType.TXT }] })
+  })
+})
+
+describe('lookup keys', () => {
+  it('names that differ only in case get one key; 5,000 names asked twice each get their own', () => {
+    const key = (name: string): string => (decodeQuery(buildQuery(name, 1)) as { key: string }).key
+    expect(key('WwW.Codec.TEST')).toBe(key('www.codec.test'))
+    const names = Array.from({ length: 5000 }, (_, i) => `n${i}.x${i % 7}.codec.test`)
+    for (const round of [1, 2]) {
+      for (const name of round === 1 ? names : [...names].reverse()) expect(keyAsDottedText(key(name.toUpperCase()))).toBe(name)
+    }
   })
 })
 
@@ -134,7 +186,7 @@ describe('decode outcomes', () => {
     const decoded = decodeQuery(buildQuery('a.test', 1, { edns: { options: [{ code: 10, data: Buffer.alloc(8) }, { code: 8, data }] } }))
     expect(decoded.kind).toBe('query')
     if (decoded.kind !== 'query') return
-    const subnet = decoded.query.edns?.clientSubnet
+    const subnet = decoded.edns?.clientSubnet
     expect(subnet && { ...subnet, address: [...subnet.address] }).toEqual({ ...expected, address: [...expected.address], scopePrefix: 0 })
   })
 
@@ -143,8 +195,8 @@ describe('decode outcomes', () => {
     const decoded = decodeQuery(packet)
     expect(decoded.kind).toBe('query')
     if (decoded.kind !== 'query') return
-    expect(decoded.query.key).toBe('\x03www\x05codec\x04test\x00')
-    const reply = Packet.parse(Buffer.from(handle(packet, udp) as Uint8Array))
+    expect(decoded.key).toBe('\x03www\x05codec\x04test\x00')
+    const reply = Packet.parse(Buffer.from(handle(packet, client, 'udp') as Uint8Array))
     expect(reply.questions[0]?.name).toBe('WwW.Codec.TEST')
   })
 })
@@ -170,7 +222,7 @@ describe('fuzzing (seeded, bounded)', () => {
       const packet = fuzzPacket(random, seeds)
       const decoded = decodeQuery(packet)
       outcomes[decoded.kind]++
-      const reply = handle(packet, i % 2 === 0 ? udp : tcp)
+      const reply = handle(packet, client, i % 2 === 0 ? 'udp' : 'tcp')
       if (decoded.kind === 'drop') {
         expect(reply).toBeUndefined()
         continue
@@ -183,7 +235,7 @@ describe('fuzzing (seeded, bounded)', () => {
         const theirs = Packet.parse(Buffer.from(packet))
         const name = theirs.questions[0]?.name
         if (name !== undefined && !/[^\x21-\x7e]/.test(name) && !name.includes('\\')) {
-          expect(keyAsDottedText(decoded.query.key)).toBe(name.toLowerCase())
+          expect(keyAsDottedText(decoded.key)).toBe(name.toLowerCase())
         }
       }
     }
