@@ -2,14 +2,25 @@
 // (throughput, and per-query latency at a fixed rate), and waiting for a server's ready line.
 // dnsperf runs asynchronously so a benchmark's own event loop (backends it serves) keeps turning.
 
-import { execFile, type ChildProcess } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 const CLK_TCK = 100
 
 export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
+/**
+ * This machine's CPU speed drifts by 20% and more from minute to minute, so servers compared in a
+ * table run in turns, ROUNDS times, and the table shows medians with the range.
+ */
+export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3)
+
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+}
 
 /** Thread ids of a process whose name (comm) is `name`, e.g. Node's 'WorkerThread'. */
 export function threadIds(pid: number, name: string): number[] {
@@ -82,9 +93,22 @@ export async function stop(child: ChildProcess): Promise<void> {
 
 export type Latency = { p50Ms: number; p99Ms: number; maxMs: number; answered: number; lost: number }
 
-/** Per-query latency at a fixed rate (dnsperf -v prints each query's time), as percentiles. */
+/**
+ * Per-query latency at a fixed rate (dnsperf -v prints each query's time), as percentiles.
+ * dnsperf writes its line per query straight to a file: read through a pipe, this process woke
+ * ~40,000 times a second on whichever core, the server's included, and the tail measured that.
+ */
 export async function latencyAt(port: number, file: string, rate: number, seconds: number, extra: readonly string[] = []): Promise<Latency> {
-  const { stdout } = await run('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(Math.round(rate)), '-v', ...extra], { maxBuffer: 1 << 30 })
+  const dir = mkdtempSync(join(tmpdir(), 'signpost-latency-'))
+  const output = openSync(join(dir, 'dnsperf.txt'), 'w')
+  try {
+    const dnsperf = spawn('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(Math.round(rate)), '-v', ...extra], { stdio: ['ignore', output, 'inherit'] })
+    await new Promise((resolve) => dnsperf.once('exit', resolve))
+  } finally {
+    closeSync(output)
+  }
+  const stdout = readFileSync(join(dir, 'dnsperf.txt'), 'utf8')
+  rmSync(dir, { recursive: true })
   const times: number[] = []
   for (const match of stdout.matchAll(/^> \S+ .* ([\d.]+)$/gm)) times.push(Number(match[1]) * 1000)
   times.sort((a, b) => a - b)

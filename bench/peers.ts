@@ -1,8 +1,9 @@
 // `npm run bench:peers`: Signpost beside gdnsd (DYNA multifo, tcp_connect monitor), Knot (static)
 // and PowerDNS (LUA ifportup) on loopback: one zone, one GSLB name over three VIPs, the same query
 // file (60% GSLB name, 30% static, 10% NXDOMAIN), each server pinned to CPU 0 and dnsperf to CPU 1.
-// Prints one table: QPS, CPU µs per query, p50/p99 latency at half of that server's QPS, RSS, and
-// Signpost's ratio to each peer. Configs go to a temp folder; every process started is stopped.
+// The servers run side by side and take turns, ROUNDS times. Prints one table: median QPS and CPU
+// µs per query (with the range), p50/p99 latency at half of that server's QPS, RSS, and Signpost's
+// ratio to each peer. Configs go to a temp folder; every process started is stopped.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import dgram from 'node:dgram'
@@ -11,7 +12,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { latencyAt, rssMb, saturate, SECONDS, stop } from './measure.ts'
+import { latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, stop } from './measure.ts'
 
 const VIPS = ['127.0.10.1', '127.0.10.2', '127.0.10.3']
 const work = mkdtempSync(join(tmpdir(), 'signpost-peers-'))
@@ -126,20 +127,7 @@ plugins => { multifo => { www => { service_types => vip, ${VIPS.map((v, i) => `s
   },
 ]
 
-type Row = { name: string; qps: number; cpuUs: number; p50Ms: number; p99Ms: number; rssMb: number }
-
-async function measure(peer: Peer, file: string, vipPort: number): Promise<Row> {
-  const port = await freePort()
-  const child = await peer.start(port, vipPort)
-  try {
-    await new Promise((r) => setTimeout(r, 4500)) // health monitors settle (two probe rounds of gdnsd's 2 s minimum)
-    const run = await saturate(child.pid!, port, file)
-    const latency = await latencyAt(port, file, run.qps / 2, Math.min(SECONDS, 5))
-    return { name: peer.name, qps: Math.round(run.qps), cpuUs: run.cpuUsPerQuery, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) }
-  } finally {
-    await stop(child)
-  }
-}
+type Row = { name: string; qps: number; cpuUs: number; minUs: number; maxUs: number; p50Ms: number; p99Ms: number; rssMb: number }
 
 async function main(): Promise<void> {
   ensureDebianPackages({ dnsperf: 'dnsperf', taskset: 'util-linux', gdnsd: 'gdnsd', knotd: 'knot', pdns_server: 'pdns-server pdns-backend-bind' })
@@ -147,21 +135,39 @@ async function main(): Promise<void> {
   const vipPort = await freePort()
   const listeners = await Promise.all(VIPS.map((vip) => new Promise<net.Server>((resolve) => { const s = net.createServer((c) => c.end()).listen(vipPort, vip, () => resolve(s)) })))
   const file = queryFile()
+  const running: { peer: Peer; port: number; child: ChildProcess }[] = []
   const rows: Row[] = []
   try {
+    // All servers run at once, each idle but for its health checks while another is measured, so
+    // they can take turns round by round.
     for (const peer of peers) {
-      process.stderr.write(`measuring ${peer.name} …\n`)
-      rows.push(await measure(peer, file, vipPort))
+      const port = await freePort()
+      running.push({ peer, port, child: await peer.start(port, vipPort) })
+    }
+    await new Promise((r) => setTimeout(r, 4500)) // health monitors settle (two probe rounds of gdnsd's 2 s minimum)
+    const runs = running.map(() => [] as Awaited<ReturnType<typeof saturate>>[])
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, { peer, port, child }] of running.entries()) {
+        process.stderr.write(`round ${round + 1}/${ROUNDS}: ${peer.name} …\n`)
+        runs[i]!.push(await saturate(child.pid!, port, file))
+      }
+    }
+    for (const [i, { peer, port, child }] of running.entries()) {
+      const us = runs[i]!.map((r) => r.cpuUsPerQuery)
+      const qps = median(runs[i]!.map((r) => r.qps))
+      const latency = await latencyAt(port, file, qps / 2, Math.min(SECONDS, 5))
+      rows.push({ name: peer.name, qps: Math.round(qps), cpuUs: median(us), minUs: Math.min(...us), maxUs: Math.max(...us), p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) })
     }
   } finally {
+    for (const { child } of running) await stop(child)
     for (const listener of listeners) listener.close()
     rmSync(work, { recursive: true, force: true })
   }
   const signpost = rows[rows.length - 1]!
-  console.log(`\nUDP, ${SECONDS} s per run, server on CPU 0, dnsperf on CPU 1; query mix 60% GSLB name, 30% static, 10% NXDOMAIN; latency at half of each server's QPS\n`)
-  console.log('| server | QPS | CPU µs/query | p50 ms | p99 ms | RSS MB | Signpost QPS ÷ this | this µs ÷ Signpost µs |')
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  for (const r of rows) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUs.toFixed(1)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.rssMb.toFixed(0)} | ${(signpost.qps / r.qps).toFixed(2)}× | ${(r.cpuUs / signpost.cpuUs).toFixed(2)} |`)
+  console.log(`\nUDP, ${SECONDS} s per run, ${ROUNDS} rounds (median, range), server on CPU 0, dnsperf on CPU 1; query mix 60% GSLB name, 30% static, 10% NXDOMAIN; latency at half of each server's QPS\n`)
+  console.log('| server | QPS | CPU µs/query | range | p50 ms | p99 ms | RSS MB | Signpost QPS ÷ this | this µs ÷ Signpost µs |')
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const r of rows) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUs.toFixed(1)} | ${r.minUs.toFixed(1)}–${r.maxUs.toFixed(1)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.rssMb.toFixed(0)} | ${(signpost.qps / r.qps).toFixed(2)}× | ${(r.cpuUs / signpost.cpuUs).toFixed(2)} |`)
 }
 
 await main()

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { cpuTicks, latencyAt, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
+import { cpuTicks, latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
 
 const node = process.execPath
 const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
@@ -88,11 +88,15 @@ async function measure(name: string, pid: number, port: number, file: string, op
   return { name, qps: Math.round(run.qps), cpuUsPerQuery: run.cpuUsPerQuery, rssMb: rssMb(pid), lost: run.lost }
 }
 
-function printResults(title: string, results: readonly Result[], floor?: Result): void {
+function printResults(title: string, results: readonly (Result | RangedResult)[], floor?: Result): void {
+  const ranged = results.some((r) => 'minUs' in r)
   console.log(`\n${title}\n`)
-  console.log(`| run | QPS | CPU µs/query |${floor ? ' vs floor |' : ''} RSS MB | lost |`)
-  console.log(`| --- | ---: | ---: |${floor ? ' ---: |' : ''} ---: | ---: |`)
-  for (const r of results) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} |${floor ? ` ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× |` : ''} ${r.rssMb.toFixed(0)} | ${r.lost} |`)
+  console.log(`| run | QPS | CPU µs/query |${ranged ? ' range |' : ''}${floor ? ' vs floor |' : ''} RSS MB | lost |`)
+  console.log(`| --- | ---: | ---: |${ranged ? ' ---: |' : ''}${floor ? ' ---: |' : ''} ---: | ---: |`)
+  for (const r of results) {
+    const range = 'minUs' in r ? ` ${r.minUs.toFixed(1)}–${r.maxUs.toFixed(1)} |` : ''
+    console.log(`| ${r.name} | ${r.qps} | ${r.cpuUsPerQuery.toFixed(1)} |${range}${floor ? ` ${(r.cpuUsPerQuery / floor.cpuUsPerQuery).toFixed(2)}× |` : ''} ${r.rssMb.toFixed(0)} | ${r.lost} |`)
+  }
 }
 
 function printLatencies(latencies: readonly (Latency & { name: string })[]): void {
@@ -100,29 +104,51 @@ function printLatencies(latencies: readonly (Latency & { name: string })[]): voi
   for (const l of latencies) console.log(`| ${l.name} | ${l.p50Ms.toFixed(3)} | ${l.p99Ms.toFixed(3)} | ${l.maxMs.toFixed(1)} | ${l.answered} | ${l.lost} |`)
 }
 
-/** 1. Per-query cost against the floor, and latency at half load. */
+/** 1. Per-query cost against the floor, and latency at half load; the floor and Signpost take turns (ROUNDS). */
 async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void> {
   const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(raw)
   const rawPort = Number(await waitForLine(raw, /^(\d+)\n/))
-  const floor = await measure('raw Node dgram loop (floor)', raw.pid!, rawPort, files.static)
-  await stop(raw)
-
   const { child, port } = await startSignpost(folder('cost', benchConfig()), 1, '0')
   const pid = child.pid!
-  const results = [
-    floor,
-    await measure('signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', pid, port, files.mix),
-    await measure('signpost: static names', pid, port, files.static),
-    await measure('signpost: NXDOMAIN', pid, port, files.nxdomain),
-    await measure('signpost: GSLB weighted', pid, port, files.weighted),
-    await measure('signpost: GSLB nearest, ECS 81.2.69.142/32', pid, port, files.nearest, { extra: ECS_LONDON }),
+  const runs: [name: string, pid: number, port: number, file: string, extra: readonly string[]][] = [
+    ['raw Node dgram loop (floor)', raw.pid!, rawPort, files.static, []],
+    ['signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', pid, port, files.mix, []],
+    ['signpost: static names', pid, port, files.static, []],
+    ['signpost: NXDOMAIN', pid, port, files.nxdomain, []],
+    ['signpost: GSLB weighted', pid, port, files.weighted, []],
+    ['signpost: GSLB nearest, ECS 81.2.69.142/32', pid, port, files.nearest, ECS_LONDON],
   ]
-  const half = (results[2]!.qps / 2)
-  const latency = { name: `static names at ${Math.round(half)} QPS (half of the maximum)`, ...(await latencyAt(port, files.static, half, 5)) }
+  const rounds: Result[][] = runs.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, [name, runPid, runPort, file, extra]] of runs.entries()) rounds[i]!.push(await measure(name, runPid, runPort, file, { extra }))
+  }
+  const results = rounds.map(medianResult)
+  const half = Math.round(results[2]!.qps / 2)
+  const latencies: (Latency & { name: string })[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    latencies.push({ name: `signpost: static names at ${half} QPS (half of its maximum)`, ...(await latencyAt(port, files.static, half, 5)) })
+    latencies.push({ name: `raw Node dgram loop at ${half} QPS`, ...(await latencyAt(rawPort, files.static, half, 5)) })
+  }
   await stop(child)
-  printResults(`1. UDP, ${SECONDS} s per run, 1 DNS worker, whole server on CPU 0, dnsperf on CPU 1`, results, floor)
-  printLatencies([latency])
+  await stop(raw)
+  printResults(`1. UDP, ${SECONDS} s per run, ${ROUNDS} rounds (median, range), 1 DNS worker, whole server on CPU 0, dnsperf on CPU 1`, results, results[0])
+  printLatencies(latencies)
+}
+
+type RangedResult = Result & { minUs: number; maxUs: number }
+
+function medianResult(results: readonly Result[]): RangedResult {
+  const us = results.map((r) => r.cpuUsPerQuery)
+  return {
+    name: results[0]!.name,
+    qps: median(results.map((r) => r.qps)),
+    cpuUsPerQuery: median(us),
+    minUs: Math.min(...us),
+    maxUs: Math.max(...us),
+    rssMb: Math.max(...results.map((r) => r.rssMb)),
+    lost: results.reduce((sum, r) => sum + r.lost, 0),
+  }
 }
 
 /** 2. The worker thread's cost per query, with and without the checker probing 1,000 targets. */
