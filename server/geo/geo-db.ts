@@ -30,8 +30,9 @@ export async function readGeoSource(path: string, cacheSize: number): Promise<Ge
 /**
  * `cacheSize` bounds a plain Map from address (text, or the number of an IPv4 one) to result,
  * emptied when full: a hit skips maxmind's address parsing, tree walk and record decoding
- * (measured in `npm run bench`: nearest with ECS went from 22 to 16 CPU µs per query). 0 turns it off. A hit returns the same Location
- * object, so callers may memoize on it. Throws when the bytes are not an .mmdb database.
+ * (measured in `npm run bench`: nearest with ECS went from 22 to 16 CPU µs per query). 0 turns it
+ * off. A hit returns the same Location object, so callers may memoize on it. Throws when the bytes
+ * are not an .mmdb database.
  */
 export function openGeoDb(source: GeoSource): GeoDb {
   const reader = new Reader<CityResponse>(Buffer.from(source.bytes))

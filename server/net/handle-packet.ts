@@ -36,7 +36,7 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
             counter.countQuery(transport, plan.rcode, query.qtype)
             if (tables && table) counter.countGslbAnswer(tables, table, plan)
           }
-          if (logQueries) logger.info({ client: client.address, transport: transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
+          if (logQueries) logger.info({ client: client.address, transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
           return encodeResponse(query, plan, transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope)
         }
       }

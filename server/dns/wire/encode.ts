@@ -41,9 +41,7 @@ export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, 
       const reply = Buffer.allocUnsafe(size)
       copyBytes(query.packet, HEADER, questionEnd, reply, HEADER)
       copySections(slot, reply, questionEnd)
-      const opt = query.edns ? 1 : 0
-      writeHeader(reply, query.id, replyFlags(query, plan), 1, sectionCount(slot, 0), sectionCount(slot, 1), sectionCount(slot, 2) + opt)
-      if (query.edns) writeOpt(reply, end, query.edns, 0, scopePrefix)
+      finishReply(reply, query, replyFlags(query, plan), sectionCount(slot, 0), sectionCount(slot, 1), sectionCount(slot, 2), end, scopePrefix)
       return reply
     }
   }
@@ -54,6 +52,12 @@ function replyFlags(query: Query, plan: AnswerPlan): number {
   return FLAG_QR | query.echoFlags | (plan.authoritative ? FLAG_AA : 0) | (plan.rcode & 0xf)
 }
 
+/** Writes the header around sections that end at `sectionsEnd`, then our OPT; returns the reply's end. */
+function finishReply(out: Uint8Array, query: Query, flags: number, answers: number, authority: number, additional: number, sectionsEnd: number, scopePrefix: number): number {
+  writeHeader(out, query.id, flags, 1, answers, authority, additional + (query.edns ? 1 : 0))
+  return query.edns ? writeOpt(out, sectionsEnd, query.edns, 0, scopePrefix) : sectionsEnd
+}
+
 /** Writes the plan's sections RRset by RRset; sections that fit whole go to the section cache. */
 function encodeSections(query: Query, plan: AnswerPlan, maxSize: number, scopePrefix: number): Uint8Array {
   const out = scratch
@@ -61,7 +65,7 @@ function encodeSections(query: Query, plan: AnswerPlan, maxSize: number, scopePr
   copyBytes(query.packet, HEADER, questionEnd, out, HEADER)
   const limit = maxSize - optLength(query.edns)
   const context: WriteContext = { out, qnameLength: query.nameLength, limit, pos: questionEnd }
-  let flags = replyFlags(query, plan)
+  const flags = replyFlags(query, plan)
   const answers = writeSection(context, plan.answer)
   const authority = answers < 0 ? -1 : writeSection(context, plan.authority)
   let additional = 0
@@ -71,15 +75,9 @@ function encodeSections(query: Query, plan: AnswerPlan, maxSize: number, scopePr
     else if (!plan.additionalRequired) additional = -additional - 1
   }
   const truncated = answers < 0 || authority < 0 || additional < 0
-  if (truncated) {
-    flags |= FLAG_TC
-    context.pos = questionEnd
-  }
-  const opt = query.edns ? 1 : 0
-  if (truncated) writeHeader(out, query.id, flags, 1, 0, 0, opt)
-  else writeHeader(out, query.id, flags, 1, answers, authority, additional + opt)
-  let end = context.pos
-  if (query.edns) end = writeOpt(out, end, query.edns, 0, scopePrefix)
+  const end = truncated
+    ? finishReply(out, query, flags | FLAG_TC, 0, 0, 0, questionEnd, scopePrefix)
+    : finishReply(out, query, flags, answers, authority, additional, context.pos, scopePrefix)
   const reply = Buffer.allocUnsafe(end)
   copyBytes(out, 0, end, reply, 0)
   return reply
