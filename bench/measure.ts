@@ -18,8 +18,16 @@ export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
  */
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3)
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+}
+
+export type RoundsSummary = { qps: number; cpuUsPerQuery: number; minUs: number; maxUs: number; lost: number }
+
+/** One server's saturating runs over the rounds: median QPS and CPU µs per query, the µs range, all losses. */
+export function summarizeRounds(runs: readonly { qps: number; cpuUsPerQuery: number; lost: number }[]): RoundsSummary {
+  const us = runs.map((r) => r.cpuUsPerQuery)
+  return { qps: median(runs.map((r) => r.qps)), cpuUsPerQuery: median(us), minUs: Math.min(...us), maxUs: Math.max(...us), lost: runs.reduce((sum, r) => sum + r.lost, 0) }
 }
 
 /** Thread ids of a process whose name (comm) is `name`, e.g. Node's 'WorkerThread'. */

@@ -12,7 +12,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, stop } from './measure.ts'
+import { latencyAt, ROUNDS, rssMb, saturate, SECONDS, stop, summarizeRounds } from './measure.ts'
 
 const VIPS = ['127.0.10.1', '127.0.10.2', '127.0.10.3']
 const work = mkdtempSync(join(tmpdir(), 'signpost-peers-'))
@@ -153,10 +153,9 @@ async function main(): Promise<void> {
       }
     }
     for (const [i, { peer, port, child }] of running.entries()) {
-      const us = runs[i]!.map((r) => r.cpuUsPerQuery)
-      const qps = median(runs[i]!.map((r) => r.qps))
+      const { qps, cpuUsPerQuery, minUs, maxUs } = summarizeRounds(runs[i]!)
       const latency = await latencyAt(port, file, qps / 2, Math.min(SECONDS, 5))
-      rows.push({ name: peer.name, qps: Math.round(qps), cpuUs: median(us), minUs: Math.min(...us), maxUs: Math.max(...us), p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) })
+      rows.push({ name: peer.name, qps: Math.round(qps), cpuUs: cpuUsPerQuery, minUs, maxUs, p50Ms: latency.p50Ms, p99Ms: latency.p99Ms, rssMb: rssMb(child.pid!) })
     }
   } finally {
     for (const { child } of running) await stop(child)

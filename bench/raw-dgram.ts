@@ -3,11 +3,11 @@
 // query is judged against this floor.
 
 import dgram from 'node:dgram'
+import { literalAddress } from '../server/net/udp.ts'
 
 const port = Number(process.argv[2] ?? 0)
 // The reply address is always an IP literal: skip dns.lookup, as Signpost's UDP listener does.
-const literal = (address: string, _family: unknown, callback: (error: null, address: string, family: number) => void): void => callback(null, address, 4)
-const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literal })
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalAddress })
 socket.on('message', (packet, remote) => {
   packet[2] = (packet[2] as number) | 0x84
   socket.send(packet, remote.port, remote.address)

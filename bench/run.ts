@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { cpuTicks, latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, type Latency } from './measure.ts'
+import { cpuTicks, latencyAt, ROUNDS, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, summarizeRounds, type Latency, type RoundsSummary } from './measure.ts'
 
 const node = process.execPath
 const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
@@ -136,19 +136,10 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
   printLatencies(latencies)
 }
 
-type RangedResult = Result & { minUs: number; maxUs: number }
+type RangedResult = Result & RoundsSummary
 
 function medianResult(results: readonly Result[]): RangedResult {
-  const us = results.map((r) => r.cpuUsPerQuery)
-  return {
-    name: results[0]!.name,
-    qps: median(results.map((r) => r.qps)),
-    cpuUsPerQuery: median(us),
-    minUs: Math.min(...us),
-    maxUs: Math.max(...us),
-    rssMb: Math.max(...results.map((r) => r.rssMb)),
-    lost: results.reduce((sum, r) => sum + r.lost, 0),
-  }
+  return { name: results[0]!.name, rssMb: Math.max(...results.map((r) => r.rssMb)), ...summarizeRounds(results) }
 }
 
 /** 2. The worker thread's cost per query, with and without the checker probing 1,000 targets. */
