@@ -2,14 +2,14 @@
 // No I/O, no clock; `turn` is the rotation counter the caller passes in. Steps as in RFC 1034
 // §4.3.2: find the zone, find the node, then referral, GSLB choice, exact answer, wildcard or NXDOMAIN.
 
-import type { CompiledZone, NodePlans } from './compile.ts'
+import type { NodePlans } from './compile.ts'
 import { rcodePlan, type AnswerPlan } from './plan.ts'
 import { RRClass, RRType, Rcode, type ClientInfo, type Query } from './types.ts'
 import { locateClient } from '../geo/client-location.ts'
 import { distanceKm } from '../geo/distance.ts'
 import type { FamilyTable, NameTables, NearestSite } from '../gslb/tables.ts'
-import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
-import { closestEncloser } from '../zone/lookup.ts'
+import type { Snapshot } from '../state/snapshot.ts'
+import { resolveName } from './resolve-name.ts'
 
 export type Answer = {
   readonly plan: AnswerPlan
@@ -30,13 +30,12 @@ export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, tur
   if (query.qclass !== RRClass.IN) return REFUSED
   // Zone transfers are not offered.
   if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) return REFUSED
-  const zone = findZone(snapshot.zones, query.key)
-  if (!zone) return REFUSED
-  const { node, exact } = closestEncloser(zone.nodes, query.key)
+  const resolved = resolveName(snapshot, query.key, query.keySlot)
+  if (!resolved) return REFUSED
+  const { zone, node, exact, tables } = resolved
   if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return plain(node.referral)
-  if (exact && (query.qtype === RRType.A || query.qtype === RRType.AAAA)) {
-    const tables = snapshot.gslb.tables.get(query.key)
-    const table = tables && (query.qtype === RRType.A ? tables.v4 : tables.v6)
+  if (tables && (query.qtype === RRType.A || query.qtype === RRType.AAAA)) {
+    const table = query.qtype === RRType.A ? tables.v4 : tables.v6
     if (table) return gslbAnswer(tables, table, query, client, snapshot, turn)
   }
   const plans: NodePlans | undefined = exact ? node : node.wildcard
@@ -82,17 +81,4 @@ export function nearestSite(sites: readonly NearestSite[], client: NonNullable<N
     }
   }
   return best
-}
-
-/** The zone with the longest origin that is a suffix of the key, if any (no substring is made). */
-export function findZone(zones: ZoneSet, key: string): CompiledZone | undefined {
-  const byKeyLength = zones.byKeyLength
-  let offset = 0
-  for (;;) {
-    const candidates = byKeyLength.get(key.length - offset)
-    if (candidates) for (const zone of candidates) if (key.endsWith(zone.key)) return zone
-    const length = key.charCodeAt(offset)
-    if (length === 0 || Number.isNaN(length)) return undefined
-    offset += length + 1
-  }
 }

@@ -52,6 +52,8 @@ export type Query = {
   /** Header bits echoed in the reply: RD (0x0100) and CD (0x0010). */
   readonly echoFlags: number
   readonly key: string
+  /** The name's slot in the per-thread key cache, which per-snapshot name memos share (dns/resolve-name.ts). */
+  readonly keySlot: number
   /** Wire length of the question name, which sits at offset 12. */
   readonly nameLength: number
   readonly qtype: number

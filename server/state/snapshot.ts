@@ -3,6 +3,7 @@
 // Health and admin changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
 
 import type { CompiledZone } from '../dns/compile.ts'
+import { createNameMemo, type NameMemo } from '../dns/resolve-name.ts'
 import type { GeoDb } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import { buildNameTables, type NameTables } from '../gslb/tables.ts'
@@ -27,6 +28,8 @@ export type Snapshot = {
   readonly zones: ZoneSet
   readonly gslb: GslbState
   readonly geo: GeoDb | undefined
+  /** Where names asked of this snapshot resolved: filled by queries, new with every snapshot. */
+  readonly resolved: NameMemo
 }
 
 export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: new Map() })
@@ -39,15 +42,20 @@ export function zoneSet(zones: readonly CompiledZone[]): ZoneSet {
 }
 
 export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined): Snapshot {
-  return Object.freeze({ generation, zones, gslb: gslbState(config, health, admin), geo })
+  return snapshot(generation, zones, gslbState(config, health, admin), geo)
 }
 
-export function withHealth(snapshot: Snapshot, health: HealthView): Snapshot {
-  return Object.freeze({ ...snapshot, generation: snapshot.generation + 1, gslb: gslbState(snapshot.gslb.config, health, snapshot.gslb.admin) })
+export function withHealth(current: Snapshot, health: HealthView): Snapshot {
+  return snapshot(current.generation + 1, current.zones, gslbState(current.gslb.config, health, current.gslb.admin), current.geo)
 }
 
-export function withAdmin(snapshot: Snapshot, admin: AdminView): Snapshot {
-  return Object.freeze({ ...snapshot, generation: snapshot.generation + 1, gslb: gslbState(snapshot.gslb.config, snapshot.gslb.health, admin) })
+export function withAdmin(current: Snapshot, admin: AdminView): Snapshot {
+  return snapshot(current.generation + 1, current.zones, gslbState(current.gslb.config, current.gslb.health, admin), current.geo)
+}
+
+/** Every snapshot gets a fresh name memo: the old one points at the old tables. */
+function snapshot(generation: number, zones: ZoneSet, gslb: GslbState, geo: GeoDb | undefined): Snapshot {
+  return Object.freeze({ generation, zones, gslb, geo, resolved: createNameMemo() })
 }
 
 function gslbState(config: GslbConfig, health: HealthView, admin: AdminView): GslbState {

@@ -3,6 +3,7 @@
 // optional additional data is left out, else TC=1 with the question and OPT only (RFC 2181 §9,
 // RFC 6891 §7).
 
+import { Buffer } from 'node:buffer'
 import type { AnswerPlan, CompiledRRset, OwnerRef, RRsetRef } from '../plan.ts'
 import type { Edns, Query } from '../types.ts'
 import type { ReplyHeader } from './decode.ts'

@@ -5,10 +5,11 @@
 
 import { MAX_NAME_WIRE } from '../name.ts'
 
-const SLOTS = 2048
-const slotBytes = new Uint8Array(SLOTS * MAX_NAME_WIRE)
-const slotLengths = new Uint16Array(SLOTS)
-const slotKeys: string[] = new Array<string>(SLOTS).fill('')
+/** Slots in this cache; other per-thread caches by name (resolve-name.ts) index theirs the same way. */
+export const KEY_SLOTS = 2048
+const slotBytes = new Uint8Array(KEY_SLOTS * MAX_NAME_WIRE)
+const slotLengths = new Uint16Array(KEY_SLOTS)
+const slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('')
 
 /** FNV-1a, one byte at a time: callers fold it in while they lowercase the name. */
 export const KEY_HASH_SEED = 0x811c9dc5
@@ -16,9 +17,14 @@ export function keyHashStep(hash: number, byte: number): number {
   return Math.imul(hash ^ byte, 0x01000193)
 }
 
+/** The slot of a name whose hash is `hash`. */
+export function keySlot(hash: number): number {
+  return hash & (KEY_SLOTS - 1)
+}
+
 /** The key (latin1 string) of `length` lowercase wire bytes in `scratch`, whose hash is `hash`. */
 export function cachedKey(scratch: Buffer, length: number, hash: number): string {
-  const slot = hash & (SLOTS - 1)
+  const slot = keySlot(hash)
   const base = slot * MAX_NAME_WIRE
   if (slotLengths[slot] === length) {
     let i = 0

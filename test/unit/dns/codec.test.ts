@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { RRType, Rcode, type Transport } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
 import { createPacketHandler, type PacketHandler } from '../../../server/net/handle-packet.ts'
-import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, zoneSet } from '../../../server/state/snapshot.ts'
+import { loadInputs } from '../../../server/state/load-inputs.ts'
+import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, withAdmin, withHealth, zoneSet } from '../../../server/state/snapshot.ts'
 import { createStore } from '../../../server/state/store.ts'
 import { loadZoneFolder } from '../../../server/zone/load-zones.ts'
 import { buildQuery, type QueryOptions } from '../../support/query.ts'
@@ -153,6 +154,41 @@ describe('lookup keys', () => {
     for (const round of [1, 2]) {
       for (const name of round === 1 ? names : [...names].reverse()) expect(keyAsDottedText(key(name.toUpperCase()))).toBe(name)
     }
+  })
+})
+
+describe('name memo (where a name resolved, kept per snapshot)', () => {
+  it('names that share a memo slot each get their own answer, asked in any order', () => {
+    const names = Array.from({ length: 1500 }, (_, i) => ({ name: `t${i}.many.codec.test`, address: `10.0.${i >> 8}.${i & 255}` }))
+    const slots = new Set(names.map(({ name }) => (decodeQuery(buildQuery(name, RRType.A)) as { keySlot: number }).keySlot))
+    expect(slots.size).toBeLessThan(names.length) // 1,500 names in 2,048 slots: some must share one
+    for (const order of [names, [...names].reverse(), names]) {
+      for (const { name, address } of order) expect(ask(name, RRType.A).answers).toMatchObject([{ name, address }])
+    }
+  })
+
+  it('a new snapshot answers from its own state, for names asked of the old one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-memo-'))
+    writeFileSync(join(dir, 'memo.test.zone'), '$ORIGIN memo.test.\n$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 192.0.2.20\n')
+    writeFileSync(join(dir, 'signpost.yaml'), 'sites:\n  a: { vips: [192.0.2.10] }\n  b: { vips: [192.0.2.20] }\nnames:\n  www.memo.test.: { policy: failover, order: [a, b] }\n')
+    const loaded = await loadInputs({ configFile: join(dir, 'signpost.yaml'), zonesDir: dir })
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
+    const { zones, gslb } = loaded.inputs
+    const store = createStore(buildSnapshot(1, zones, gslb, new Map(), NO_ADMIN, undefined))
+    const memoHandle = createPacketHandler(store, pino({ level: 'silent' }), false, undefined)
+    const www = (): string[] => Packet.parse(Buffer.from(memoHandle(buildQuery('www.memo.test', RRType.A), client, 'udp') as Uint8Array)).answers.map((a) => (a as { address: string }).address)
+    expect(www()).toEqual(['192.0.2.10'])
+    store.publish(withHealth(store.current, new Map([['192.0.2.10', 'down']])))
+    expect(www()).toEqual(['192.0.2.20'])
+    store.publish(withAdmin(store.current, { servers: new Map([['192.0.2.20', { state: 'disabled', weight: undefined }]]), sites: new Map() }))
+    expect(www()).toEqual(['192.0.2.10']) // nothing healthy and enabled: fail-open to what is not disabled
+    // A reload: the same name is now plain zone data.
+    writeFileSync(join(dir, 'signpost.yaml'), 'sites: {}\n')
+    writeFileSync(join(dir, 'memo.test.zone'), '$ORIGIN memo.test.\n$TTL 60\n@ SOA ns1 hostmaster 2 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.30\n')
+    const reloaded = await loadInputs({ configFile: join(dir, 'signpost.yaml'), zonesDir: dir })
+    if (!reloaded.ok) throw new Error(JSON.stringify(reloaded.problems))
+    store.publish(buildSnapshot(2, reloaded.inputs.zones, reloaded.inputs.gslb, new Map(), NO_ADMIN, undefined))
+    expect(www()).toEqual(['192.0.2.30'])
   })
 })
 
