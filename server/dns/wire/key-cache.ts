@@ -7,8 +7,9 @@ import { MAX_NAME_WIRE } from '../name.ts'
 
 /** Slots in this cache; other per-thread caches by name (resolve-name.ts) index theirs the same way. */
 export const KEY_SLOTS = 2048
-const slotBytes = new Uint8Array(KEY_SLOTS * MAX_NAME_WIRE)
-const slotLengths = new Uint16Array(KEY_SLOTS)
+/** A slot is the name's length, then its bytes: the compare reads one run of memory. */
+const SLOT_BYTES = 1 + MAX_NAME_WIRE
+const slotBytes = new Uint8Array(KEY_SLOTS * SLOT_BYTES)
 const slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('')
 
 /** FNV-1a, one byte at a time: callers fold it in while they lowercase the name. */
@@ -25,15 +26,15 @@ export function keySlot(hash: number): number {
 /** The key (latin1 string) of `length` lowercase wire bytes in `scratch`, whose hash is `hash`. */
 export function cachedKey(scratch: Buffer, length: number, hash: number): string {
   const slot = keySlot(hash)
-  const base = slot * MAX_NAME_WIRE
-  if (slotLengths[slot] === length) {
+  const base = slot * SLOT_BYTES
+  if (slotBytes[base] === length) {
     let i = 0
-    while (i < length && slotBytes[base + i] === scratch[i]) i++
+    while (i < length && slotBytes[base + 1 + i] === scratch[i]) i++
     if (i === length) return slotKeys[slot] as string
   }
   const key = scratch.toString('latin1', 0, length)
-  for (let i = 0; i < length; i++) slotBytes[base + i] = scratch[i] as number
-  slotLengths[slot] = length
+  slotBytes[base] = length
+  for (let i = 0; i < length; i++) slotBytes[base + 1 + i] = scratch[i] as number
   slotKeys[slot] = key
   return key
 }

@@ -11,12 +11,24 @@ const SLOTS = 4096
 /** Larger sections are encoded every time. */
 export const MAX_CACHED_SECTIONS = 512
 
-const slotBytes = new Uint8Array(SLOTS * MAX_CACHED_SECTIONS)
-const slotPlans = new Float64Array(SLOTS).fill(-1)
-const slotNameLengths = new Uint16Array(SLOTS)
-const slotLengths = new Uint16Array(SLOTS)
-/** Record counts per slot: answer, authority, additional. */
-const slotCounts = new Uint16Array(SLOTS * 3)
+/**
+ * One slot is one run of memory: a head (plan id as a float64; then the question name length, the
+ * sections' length and the three record counts as uint16; padded to 24 bytes so every slot's id
+ * stays 8-byte aligned), then the section bytes. A lookup and its copy touch the same few cache
+ * lines, not one per field in separate arrays: most of a query's time goes to kernel work that
+ * evicts our data between two queries.
+ */
+const HEAD = 24
+const SLOT_BYTES = HEAD + MAX_CACHED_SECTIONS
+const memory = new ArrayBuffer(SLOTS * SLOT_BYTES)
+const slotBytes = new Uint8Array(memory)
+const slotWords = new Uint16Array(memory)
+const slotIds = new Float64Array(memory)
+const ID = 0 // float64 index within the slot
+const NAME_LENGTH = 4 // uint16 indexes within the slot
+const LENGTH = 5
+const COUNTS = 6
+for (let slot = 0; slot < SLOTS; slot++) slotIds[(slot * SLOT_BYTES) / 8 + ID] = -1
 
 function slotOf(planId: number, qnameLength: number): number {
   return (Math.imul(planId | 0, 0x9e3779b1) ^ qnameLength) & (SLOTS - 1)
@@ -25,33 +37,34 @@ function slotOf(planId: number, qnameLength: number): number {
 /** The slot holding this plan's sections for a question name of this length, or -1. */
 export function findSections(planId: number, qnameLength: number): number {
   const slot = slotOf(planId, qnameLength)
-  return slotPlans[slot] === planId && slotNameLengths[slot] === qnameLength ? slot : -1
+  return slotIds[(slot * SLOT_BYTES) / 8 + ID] === planId && slotWords[(slot * SLOT_BYTES) / 2 + NAME_LENGTH] === qnameLength ? slot : -1
 }
 
 export function storeSections(planId: number, qnameLength: number, from: Uint8Array, start: number, end: number, answers: number, authority: number, additional: number): void {
   if (end - start > MAX_CACHED_SECTIONS) return
   const slot = slotOf(planId, qnameLength)
-  const base = slot * MAX_CACHED_SECTIONS
-  for (let i = start; i < end; i++) slotBytes[base + i - start] = from[i] as number
-  slotPlans[slot] = planId
-  slotNameLengths[slot] = qnameLength
-  slotLengths[slot] = end - start
-  slotCounts[slot * 3] = answers
-  slotCounts[slot * 3 + 1] = authority
-  slotCounts[slot * 3 + 2] = additional
+  const base = slot * SLOT_BYTES
+  for (let i = start; i < end; i++) slotBytes[base + HEAD + i - start] = from[i] as number
+  const words = base / 2
+  slotIds[base / 8 + ID] = planId
+  slotWords[words + NAME_LENGTH] = qnameLength
+  slotWords[words + LENGTH] = end - start
+  slotWords[words + COUNTS] = answers
+  slotWords[words + COUNTS + 1] = authority
+  slotWords[words + COUNTS + 2] = additional
 }
 
 export function sectionsLength(slot: number): number {
-  return slotLengths[slot] as number
+  return slotWords[(slot * SLOT_BYTES) / 2 + LENGTH] as number
 }
 
 export function sectionCount(slot: number, section: 0 | 1 | 2): number {
-  return slotCounts[slot * 3 + section] as number
+  return slotWords[(slot * SLOT_BYTES) / 2 + COUNTS + section] as number
 }
 
 /** Copies a slot's sections to `to` at `at`. */
 export function copySections(slot: number, to: Uint8Array, at: number): void {
-  const base = slot * MAX_CACHED_SECTIONS
-  const length = slotLengths[slot] as number
-  for (let i = 0; i < length; i++) to[at + i] = slotBytes[base + i] as number
+  const base = slot * SLOT_BYTES
+  const length = slotWords[base / 2 + LENGTH] as number
+  for (let i = 0; i < length; i++) to[at + i] = slotBytes[base + HEAD + i] as number
 }
