@@ -18,7 +18,7 @@ export const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10)
  */
 export const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3)
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
 }
 
@@ -90,6 +90,24 @@ export async function saturate(pid: number, port: number, file: string, options:
   const before = ticks()
   const run = await dnsperf(port, file, SECONDS, options.extra, options.dnsperfCpus)
   return { ...run, cpuUsPerQuery: (ticksToSeconds(ticks() - before) * 1e6) / run.completed }
+}
+
+export type Loaded = { readonly pid: number; readonly port: number; readonly file: string; readonly extra?: readonly string[] }
+
+/**
+ * Two servers pinned to one core, loaded at the same time, each by its own dnsperf: both see the
+ * same CPU speed at every moment, so the ratio of their CPU µs per query holds still while this VM's
+ * speed drifts (the raw loop beside a copy of itself in a worker thread measured 0.99–1.01×).
+ * Sharing the core costs the program with more code and data a little more in cache refills, so
+ * the ratio errs against the bigger one. Returns b's CPU µs per query ÷ a's.
+ */
+export async function sideBySide(a: Loaded, b: Loaded): Promise<number> {
+  const both = [a, b] as const
+  await Promise.all(both.map((t) => dnsperf(t.port, t.file, 2, t.extra)))
+  const before = both.map((t) => cpuTicks(t.pid))
+  const runs = await Promise.all(both.map((t) => dnsperf(t.port, t.file, SECONDS, t.extra)))
+  const [aUs, bUs] = both.map((t, i) => (cpuTicks(t.pid) - before[i]!) / runs[i]!.completed) as [number, number]
+  return bUs / aUs
 }
 
 /** Stops a process the benchmark started and waits for it to be gone. */

@@ -1,7 +1,8 @@
 // `npm run bench:peers`: Signpost beside gdnsd (DYNA multifo, tcp_connect monitor), Knot (static)
 // and PowerDNS (LUA ifportup) on loopback: one zone, one GSLB name over three VIPs, the same query
 // file (60% GSLB name, 30% static, 10% NXDOMAIN), each server pinned to CPU 0 and dnsperf to CPU 1.
-// The servers run side by side and take turns, ROUNDS times. Prints one table: median QPS and CPU
+// The servers run side by side and take turns, ROUNDS times; then the raw loop and Signpost are
+// also loaded at once, so their ratio is taken at one CPU speed. Prints one table: median QPS and CPU
 // µs per query (with the range), p50/p99 latency at half of that server's QPS, RSS, and Signpost's
 // ratio to each peer. Configs go to a temp folder; every process started is stopped.
 
@@ -12,7 +13,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { latencyAt, ROUNDS, rssMb, saturate, SECONDS, stop, summarizeRounds } from './measure.ts'
+import { latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, sideBySide, stop, summarizeRounds } from './measure.ts'
 
 const VIPS = ['127.0.10.1', '127.0.10.2', '127.0.10.3']
 const work = mkdtempSync(join(tmpdir(), 'signpost-peers-'))
@@ -73,6 +74,7 @@ async function answers(port: number): Promise<boolean> {
   })
 }
 
+// The raw loop and Signpost come last, in that order: the ratios are taken against them.
 const peers: Peer[] = [
   {
     name: 'gdnsd 3.8 (DYNA multifo, tcp_connect)',
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
   const file = queryFile()
   const running: { peer: Peer; port: number; child: ChildProcess }[] = []
   const rows: Row[] = []
+  const besideRatios: number[] = []
   try {
     // All servers run at once, each idle but for its health checks while another is measured, so
     // they can take turns round by round.
@@ -151,6 +154,11 @@ async function main(): Promise<void> {
         process.stderr.write(`round ${round + 1}/${ROUNDS}: ${peer.name} …\n`)
         runs[i]!.push(await saturate(child.pid!, port, file))
       }
+    }
+    const [floor, signpost] = [running[running.length - 2]!, running[running.length - 1]!]
+    for (let round = 0; round < ROUNDS; round++) {
+      process.stderr.write(`round ${round + 1}/${ROUNDS}: the raw loop and Signpost side by side …\n`)
+      besideRatios.push(await sideBySide({ pid: floor.child.pid!, port: floor.port, file }, { pid: signpost.child.pid!, port: signpost.port, file }))
     }
     for (const [i, { peer, port, child }] of running.entries()) {
       const { qps, cpuUsPerQuery, minUs, maxUs } = summarizeRounds(runs[i]!)
@@ -167,6 +175,7 @@ async function main(): Promise<void> {
   console.log('| server | QPS | CPU µs/query | range | p50 ms | p99 ms | RSS MB | Signpost QPS ÷ this | this µs ÷ Signpost µs |')
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const r of rows) console.log(`| ${r.name} | ${r.qps} | ${r.cpuUs.toFixed(1)} | ${r.minUs.toFixed(1)}–${r.maxUs.toFixed(1)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${r.rssMb.toFixed(0)} | ${(signpost.qps / r.qps).toFixed(2)}× | ${(r.cpuUs / signpost.cpuUs).toFixed(2)} |`)
+  console.log(`\nSide by side (both on CPU 0 at once, each saturated by its own dnsperf on CPU 1, so both see the same CPU speed): Signpost µs ÷ raw loop µs per round ${besideRatios.map((r) => `${r.toFixed(2)}×`).join(' ')}, median ${median(besideRatios).toFixed(2)}×`)
 }
 
 await main()

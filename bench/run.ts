@@ -1,7 +1,8 @@
 // `npm run bench`: dnsperf against Signpost on loopback. Query mix: 60% a GSLB name over three
 // VIPs, 30% static names, 10% NXDOMAIN. Every run is bounded in time (BENCH_SECONDS, default 10).
 //  1. Per-query cost: one DNS worker, the whole server on CPU 0, dnsperf on CPU 1, next to a raw
-//     Node dgram loop (the floor); p50/p99 latency at half of the static-name maximum.
+//     Node dgram loop (the floor), in turns and side by side; p50/p99 latency at half of the
+//     static-name maximum.
 //  2. The checker probing 1,000 targets every second: the worker thread alone on CPU 0 (the main
 //     thread, which probes, on CPU 1 beside dnsperf), with and without the probes.
 //  3. Scaling: one worker against two at a fixed rate, server and dnsperf sharing both cores.
@@ -12,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
-import { cpuTicks, latencyAt, ROUNDS, rssMb, saturate, SECONDS, stop, threadIds, ticksToSeconds, waitForLine, summarizeRounds, type Latency, type RoundsSummary } from './measure.ts'
+import { cpuTicks, latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, sideBySide, stop, threadIds, ticksToSeconds, waitForLine, summarizeRounds, type Latency, type RoundsSummary } from './measure.ts'
 
 const node = process.execPath
 const work = mkdtempSync(join(tmpdir(), 'signpost-bench-'))
@@ -124,6 +125,11 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
     for (const [i, [name, runPid, runPort, file, extra]] of runs.entries()) rounds[i]!.push(await measure(name, runPid, runPort, file, { extra }))
   }
   const results = rounds.map(medianResult)
+  // The same comparison with both loaded at once: the floor answers the same query file beside Signpost.
+  const beside = runs.slice(1).map(([name, , , file, extra]) => ({ name, ratios: [] as number[], file, extra }))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const set of beside) set.ratios.push(await sideBySide({ pid: raw.pid!, port: rawPort, file: set.file, extra: set.extra }, { pid, port, file: set.file, extra: set.extra }))
+  }
   const half = Math.round(results[2]!.qps / 2)
   const latencies: (Latency & { name: string })[] = []
   for (let round = 0; round < ROUNDS; round++) {
@@ -133,6 +139,9 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
   await stop(child)
   await stop(raw)
   printResults(`1. UDP, ${SECONDS} s per run, ${ROUNDS} rounds (median, range), 1 DNS worker, whole server on CPU 0, dnsperf on CPU 1`, results, results[0])
+  console.log(`\nSide by side: the floor and Signpost on CPU 0 at once, each saturated by its own dnsperf on CPU 1 (same CPU speed for both); Signpost µs ÷ floor µs\n`)
+  console.log('| query set | per round | median |\n| --- | --- | ---: |')
+  for (const set of beside) console.log(`| ${set.name} | ${set.ratios.map((r) => `${r.toFixed(2)}×`).join(' ')} | ${median(set.ratios).toFixed(2)}× |`)
   printLatencies(latencies)
 }
 
