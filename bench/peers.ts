@@ -2,9 +2,9 @@
 // and PowerDNS (LUA ifportup) on loopback: one zone, one GSLB name over three VIPs, the same query
 // file (60% GSLB name, 30% static, 10% NXDOMAIN), each server pinned to CPU 0 and dnsperf to CPU 1.
 // The servers run side by side and take turns, ROUNDS times; then the raw loop and Signpost are
-// also loaded at once, so their ratio is taken at one CPU speed. Prints one table: median QPS and CPU
-// µs per query (with the range), p50/p99 latency at half of that server's QPS, RSS, and Signpost's
-// ratio to each peer. Configs go to a temp folder; every process started is stopped.
+// also loaded at once, so their ratio is taken at one CPU speed. Prints one table: median QPS and
+// CPU µs per query (with the range), p50/p99 latency at half of that server's QPS, RSS, and
+// Signpost's ratio to each peer. Configs go to a temp folder; every process started is stopped.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import dgram from 'node:dgram'

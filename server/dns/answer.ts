@@ -1,6 +1,7 @@
 // The DNS decision, pure: (query, client, snapshot, turn) → AnswerPlan plus the ECS scope it used.
-// No I/O, no clock; `turn` is the rotation counter the caller passes in. Steps as in RFC 1034
-// §4.3.2: find the zone, find the node, then referral, GSLB choice, exact answer, wildcard or NXDOMAIN.
+// No I/O, no clock; `turn` is the rotation counter the caller passes in. The only write is to the
+// snapshot's name memo, which changes no answer. Steps as in RFC 1034 §4.3.2: find the zone, find
+// the node, then referral, GSLB choice, exact answer, wildcard or NXDOMAIN.
 
 import type { NodePlans } from './compile.ts'
 import { rcodePlan, type AnswerPlan } from './plan.ts'
