@@ -106,8 +106,8 @@ export async function sideBySide(a: Loaded, b: Loaded): Promise<number> {
   await Promise.all(both.map((t) => dnsperf(t.port, t.file, 2, t.extra)))
   const before = both.map((t) => cpuTicks(t.pid))
   const runs = await Promise.all(both.map((t) => dnsperf(t.port, t.file, SECONDS, t.extra)))
-  const [aUs, bUs] = both.map((t, i) => (cpuTicks(t.pid) - before[i]!) / runs[i]!.completed) as [number, number]
-  return bUs / aUs
+  const [aTicksPerQuery, bTicksPerQuery] = both.map((t, i) => (cpuTicks(t.pid) - before[i]!) / runs[i]!.completed) as [number, number]
+  return bTicksPerQuery / aTicksPerQuery
 }
 
 /** Stops a process the benchmark started and waits for it to be gone. */

@@ -105,7 +105,7 @@ function printLatencies(latencies: readonly (Latency & { name: string })[]): voi
   for (const l of latencies) console.log(`| ${l.name} | ${l.p50Ms.toFixed(3)} | ${l.p99Ms.toFixed(3)} | ${l.maxMs.toFixed(1)} | ${l.answered} | ${l.lost} |`)
 }
 
-/** 1. Per-query cost against the floor, and latency at half load; the floor and Signpost take turns (ROUNDS). */
+/** 1. Per-query cost against the floor (in turns, then side by side, ROUNDS each), and latency at half load. */
 async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void> {
   const raw = spawn('taskset', ['-c', '0', node, 'bench/raw-dgram.ts', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(raw)

@@ -37,7 +37,11 @@ export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map(
 
 export function zoneSet(zones: readonly CompiledZone[]): ZoneSet {
   const byKeyLength = new Map<number, CompiledZone[]>()
-  for (const zone of zones) byKeyLength.set(zone.key.length, [...(byKeyLength.get(zone.key.length) ?? []), zone])
+  for (const zone of zones) {
+    const sameLength = byKeyLength.get(zone.key.length)
+    if (sameLength) sameLength.push(zone)
+    else byKeyLength.set(zone.key.length, [zone])
+  }
   return Object.freeze({ byKey: new Map(zones.map((z) => [z.key, z])), byKeyLength })
 }
 

@@ -24,11 +24,14 @@ const memory = new ArrayBuffer(SLOTS * SLOT_BYTES)
 const slotBytes = new Uint8Array(memory)
 const slotWords = new Uint16Array(memory)
 const slotIds = new Float64Array(memory)
-const ID = 0 // float64 index within the slot
-const NAME_LENGTH = 4 // uint16 indexes within the slot
+// A slot's start in each view: its id is slotIds[slot * ID_STRIDE]; the uint16 fields sit at
+// slotWords[slot * WORD_STRIDE + field].
+const ID_STRIDE = SLOT_BYTES / 8
+const WORD_STRIDE = SLOT_BYTES / 2
+const NAME_LENGTH = 4 // uint16 fields, after the 8-byte id
 const LENGTH = 5
 const COUNTS = 6
-for (let slot = 0; slot < SLOTS; slot++) slotIds[(slot * SLOT_BYTES) / 8 + ID] = -1
+for (let slot = 0; slot < SLOTS; slot++) slotIds[slot * ID_STRIDE] = -1
 
 function slotOf(planId: number, qnameLength: number): number {
   return (Math.imul(planId | 0, 0x9e3779b1) ^ qnameLength) & (SLOTS - 1)
@@ -37,7 +40,7 @@ function slotOf(planId: number, qnameLength: number): number {
 /** The slot holding this plan's sections for a question name of this length, or -1. */
 export function findSections(planId: number, qnameLength: number): number {
   const slot = slotOf(planId, qnameLength)
-  return slotIds[(slot * SLOT_BYTES) / 8 + ID] === planId && slotWords[(slot * SLOT_BYTES) / 2 + NAME_LENGTH] === qnameLength ? slot : -1
+  return slotIds[slot * ID_STRIDE] === planId && slotWords[slot * WORD_STRIDE + NAME_LENGTH] === qnameLength ? slot : -1
 }
 
 export function storeSections(planId: number, qnameLength: number, from: Uint8Array, start: number, end: number, answers: number, authority: number, additional: number): void {
@@ -45,8 +48,8 @@ export function storeSections(planId: number, qnameLength: number, from: Uint8Ar
   const slot = slotOf(planId, qnameLength)
   const base = slot * SLOT_BYTES
   for (let i = start; i < end; i++) slotBytes[base + HEAD + i - start] = from[i] as number
-  const words = base / 2
-  slotIds[base / 8 + ID] = planId
+  const words = slot * WORD_STRIDE
+  slotIds[slot * ID_STRIDE] = planId
   slotWords[words + NAME_LENGTH] = qnameLength
   slotWords[words + LENGTH] = end - start
   slotWords[words + COUNTS] = answers
@@ -55,16 +58,16 @@ export function storeSections(planId: number, qnameLength: number, from: Uint8Ar
 }
 
 export function sectionsLength(slot: number): number {
-  return slotWords[(slot * SLOT_BYTES) / 2 + LENGTH] as number
+  return slotWords[slot * WORD_STRIDE + LENGTH] as number
 }
 
 export function sectionCount(slot: number, section: 0 | 1 | 2): number {
-  return slotWords[(slot * SLOT_BYTES) / 2 + COUNTS + section] as number
+  return slotWords[slot * WORD_STRIDE + COUNTS + section] as number
 }
 
 /** Copies a slot's sections to `to` at `at`. */
 export function copySections(slot: number, to: Uint8Array, at: number): void {
-  const base = slot * SLOT_BYTES
-  const length = slotWords[base / 2 + LENGTH] as number
-  for (let i = 0; i < length; i++) to[at + i] = slotBytes[base + HEAD + i] as number
+  const base = slot * SLOT_BYTES + HEAD
+  const length = slotWords[slot * WORD_STRIDE + LENGTH] as number
+  for (let i = 0; i < length; i++) to[at + i] = slotBytes[base + i] as number
 }
