@@ -1,6 +1,6 @@
 // Where a query name lands in a snapshot: its zone, its node (the closest encloser) and, for an
 // existing name, its GSLB tables. Hot names are asked again and again, so each snapshot carries a
-// memo of these lookups, direct-mapped by the name's key-cache slot: a repeat costs one compare
+// memo of these lookups, indexed by the name's key-cache slot: a repeat costs one compare
 // instead of three Map lookups. The memo dies with its snapshot, so it never answers from old
 // health, admin or zone data, and never keeps an old zone set alive after a reload.
 
