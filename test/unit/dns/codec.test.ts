@@ -177,6 +177,18 @@ describe('key cache and name memo', () => {
     // Direct-mapped, 46% of such a set of names shared a slot and were forgotten on every pass.
     expect(forgotten).toBeLessThan(30)
   })
+
+  it('names of the longest wire length (255 octets) are kept whole and told apart', () => {
+    const labels = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(45)}`
+    const wild = `${labels}.wild.codec.test`
+    const missing = `${labels}.wilx.codec.test`
+    expect(buildQuery(wild, RRType.A).length - 12 - 4).toBe(255)
+    for (let round = 0; round < 2; round++) {
+      expect(ask(wild, RRType.A)).toMatchObject({ header: { rcode: Rcode.NOERROR }, answers: [{ name: wild, address: '192.0.2.99' }] })
+      expect(ask(wild.toUpperCase(), RRType.A)).toMatchObject({ answers: [{ address: '192.0.2.99' }] })
+      expect(ask(missing, RRType.A)).toMatchObject({ header: { rcode: Rcode.NXDOMAIN } })
+    }
+  })
 })
 
 describe('name memo (where a name resolved, kept per snapshot)', () => {
