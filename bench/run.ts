@@ -45,17 +45,20 @@ function thousandTargets(): string {
   return Array.from({ length: 1000 }, (_, i) => `  probe${i}: { vips: [127.2.${(i >> 8) + 1}.${i & 255}], check: closed }\n`).join('')
 }
 
-/** Query files, 1,000 lines each. */
-function queryFiles(): Record<'mix' | 'static' | 'nxdomain' | 'weighted' | 'nearest', string> {
-  const make = (name: string, line: (i: number) => string): string => {
+/** Query files, 1,000 lines each but the random names' 100,000. */
+function queryFiles(): Record<'mix' | 'static' | 'nxdomain' | 'random' | 'weighted' | 'nearest', string> {
+  const make = (name: string, line: (i: number) => string, lines = 1000): string => {
     const path = join(work, `${name}.txt`)
-    writeFileSync(path, Array.from({ length: 1000 }, (_, i) => line(i)).join('\n') + '\n')
+    writeFileSync(path, Array.from({ length: lines }, (_, i) => line(i)).join('\n') + '\n')
     return path
   }
   return {
     mix: make('mix', (i) => (i % 10 < 6 ? 'www.bench.test A' : i % 10 < 9 ? `static${i % 100}.bench.test A` : `missing${i}.bench.test A`)),
     static: make('static', (i) => `static${i % 100}.bench.test A`),
     nxdomain: make('nxdomain', (i) => `missing${i}.bench.test A`),
+    // A random-subdomain flood: 100,000 distinct names (i times an odd constant is one-to-one),
+    // far more than the per-thread caches hold, so every query takes the uncached path.
+    random: make('random', (i) => `r${(Math.imul(i, 0x9e3779b1) >>> 0).toString(16)}.bench.test A`, 100_000),
     weighted: make('weighted', () => 'www.bench.test A'),
     nearest: make('nearest', () => 'geo.bench.test A'),
   }
@@ -117,6 +120,7 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
     ['signpost: mix (60% weighted GSLB, 30% static, 10% NXDOMAIN)', pid, port, files.mix, []],
     ['signpost: static names', pid, port, files.static, []],
     ['signpost: NXDOMAIN', pid, port, files.nxdomain, []],
+    ['signpost: NXDOMAIN, random names (no cache hits)', pid, port, files.random, []],
     ['signpost: GSLB weighted', pid, port, files.weighted, []],
     ['signpost: GSLB nearest, ECS 81.2.69.142/32', pid, port, files.nearest, ECS_LONDON],
   ]
