@@ -7,25 +7,39 @@
 // Direct-mapped, two names that share a slot evict each other on every turn: 1,000 names asked
 // in a cycle (a query file, a busy zone) shared slots for 46% of them, and each of those missed
 // every time, making its key string and resolving it again.
+//
+// A name is stored on its second sighting, not its first. A random-subdomain flood asks each name
+// once: stored, those names evicted the hot ones, and their strings and memo entries lived long
+// enough to be promoted to V8's old generation, which grew by ~110 MB in `npm run bench`.
 
 import { MAX_NAME_WIRE } from '../name.ts'
 
 const WAYS = 4
 const SETS = 1024
-/** Slots in this cache; other per-thread caches by name (resolve-name.ts) index theirs by its slot numbers. */
-export const KEY_SLOTS = SETS * WAYS
+const STORED_SLOTS = SETS * WAYS
+/** A name seen for the first time gets this slot, which only ever holds the latest such name. */
+const TRANSIENT_SLOT = STORED_SLOTS
+/** Slot numbers `keySlot` returns; other per-thread caches by name (resolve-name.ts) index theirs by them. */
+export const KEY_SLOTS = STORED_SLOTS + 1
 /**
  * A slot is the name's hash (int32), its length, then its bytes: a probe that finds the name in
  * the first slot of its set reads one run of memory, usually one cache line.
  */
 const SLOT_BYTES = 4 + 1 + MAX_NAME_WIRE
 const HASH_STRIDE = SLOT_BYTES / 4
-const memory = new ArrayBuffer(KEY_SLOTS * SLOT_BYTES)
+const memory = new ArrayBuffer(STORED_SLOTS * SLOT_BYTES)
 const slotBytes = new Uint8Array(memory)
 const slotHashes = new Int32Array(memory)
 const slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('')
 /** Per set, the way the next miss replaces (round robin). */
 const nextWay = new Uint8Array(SETS)
+/**
+ * Hashes of names seen once and not stored, in sets like the slots' (four per set, replaced in
+ * turn): a hash found here is a second sighting. Direct-mapped, two names asked in turn that share
+ * an entry would overwrite each other's and never be stored.
+ */
+const seenOnce = new Int32Array(STORED_SLOTS)
+const nextSeen = new Uint8Array(SETS)
 
 /** FNV-1a, one byte at a time: callers fold it in while they lowercase the name. */
 export const KEY_HASH_SEED = 0x811c9dc5
@@ -35,7 +49,8 @@ export function keyHashStep(hash: number, byte: number): number {
 
 /**
  * The slot holding the key of the `length` lowercase wire bytes in `scratch`, whose hash is
- * `hash`; on a miss the key is made and stored there, replacing the oldest name of the set.
+ * `hash`. On a miss, a name seen recently is stored, replacing the oldest name of its set; a name
+ * seen for the first time is only remembered as seen, and its key goes to the transient slot.
  */
 export function keySlot(scratch: Buffer, length: number, hash: number): number {
   const first = (hash & (SETS - 1)) * WAYS
@@ -47,7 +62,20 @@ export function keySlot(scratch: Buffer, length: number, hash: number): number {
     while (i < length && slotBytes[base + 1 + i] === scratch[i]) i++
     if (i === length) return slot
   }
+  return admit(scratch, length, hash, first)
+}
+
+/** A miss: stores a name seen before in the set starting at `first`, else puts it in the transient slot. */
+function admit(scratch: Buffer, length: number, hash: number, first: number): number {
   const set = first / WAYS
+  let seenBefore = false
+  for (let entry = first; entry < first + WAYS; entry++) if (seenOnce[entry] === hash) seenBefore = true
+  if (!seenBefore) {
+    seenOnce[first + (nextSeen[set] as number)] = hash
+    nextSeen[set] = ((nextSeen[set] as number) + 1) & (WAYS - 1)
+    slotKeys[TRANSIENT_SLOT] = scratch.toString('latin1', 0, length)
+    return TRANSIENT_SLOT
+  }
   const slot = first + (nextWay[set] as number)
   nextWay[set] = ((nextWay[set] as number) + 1) & (WAYS - 1)
   const base = slot * SLOT_BYTES + 4
