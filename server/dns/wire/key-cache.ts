@@ -8,9 +8,9 @@
 // in a cycle (a query file, a busy zone) shared slots for 46% of them, and each of those missed
 // every time, making its key string and resolving it again.
 //
-// A name is stored on its second sighting, not its first. A random-subdomain flood asks each name
-// once: stored, those names evicted the hot ones, and their strings and memo entries lived long
-// enough to be promoted to V8's old generation, which grew by ~110 MB in `npm run bench`.
+// Once the cache is full, a name replaces another only on its second sighting. A random-subdomain
+// flood asks each name once: stored, those names evicted the hot ones, and their strings and memo
+// entries lived long enough to be promoted to V8's old generation (+110 MB in `npm run bench`).
 
 import { MAX_NAME_WIRE } from '../name.ts'
 
@@ -34,11 +34,12 @@ const slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('')
 /** Per set, the way the next miss replaces (round robin). */
 const nextWay = new Uint8Array(SETS)
 /**
- * Hashes of names seen once and not stored, in sets like the slots' (four per set, replaced in
- * turn): a hash found here is a second sighting. Direct-mapped, two names asked in turn that share
- * an entry would overwrite each other's and never be stored.
+ * Hashes of names seen once and not stored, eight per set, replaced in turn: a hash found here is
+ * a second sighting. With as few entries as ways, five names asked in turn that share a full set
+ * overwrote each other's before they came back, and none was ever stored.
  */
-const seenOnce = new Int32Array(STORED_SLOTS)
+const SEEN_PER_SET = 8
+const seenOnce = new Int32Array(SETS * SEEN_PER_SET)
 const nextSeen = new Uint8Array(SETS)
 
 /** FNV-1a, one byte at a time: callers fold it in while they lowercase the name. */
@@ -49,8 +50,7 @@ export function keyHashStep(hash: number, byte: number): number {
 
 /**
  * The slot holding the key of the `length` lowercase wire bytes in `scratch`, whose hash is
- * `hash`. On a miss, a name seen recently is stored, replacing the oldest name of its set; a name
- * seen for the first time is only remembered as seen, and its key goes to the transient slot.
+ * `hash`, stored there on a miss unless it is a first sighting in a full set (see `admit`).
  */
 export function keySlot(scratch: Buffer, length: number, hash: number): number {
   const first = (hash & (SETS - 1)) * WAYS
@@ -65,19 +65,28 @@ export function keySlot(scratch: Buffer, length: number, hash: number): number {
   return admit(scratch, length, hash, first)
 }
 
-/** A miss: stores a name seen before in the set starting at `first`, else puts it in the transient slot. */
+/**
+ * A miss on the set starting at `first`: an empty slot takes the name; a full set takes it in
+ * place of its oldest name only on a second sighting, and a first sighting's key goes to the
+ * transient slot.
+ */
 function admit(scratch: Buffer, length: number, hash: number, first: number): number {
   const set = first / WAYS
-  let seenBefore = false
-  for (let entry = first; entry < first + WAYS; entry++) if (seenOnce[entry] === hash) seenBefore = true
-  if (!seenBefore) {
-    seenOnce[first + (nextSeen[set] as number)] = hash
-    nextSeen[set] = ((nextSeen[set] as number) + 1) & (WAYS - 1)
-    slotKeys[TRANSIENT_SLOT] = scratch.toString('latin1', 0, length)
-    return TRANSIENT_SLOT
+  let slot = first
+  while (slot < first + WAYS && slotBytes[slot * SLOT_BYTES + 4] !== 0) slot++ // a name is never 0 octets long
+  if (slot === first + WAYS) {
+    const seen = set * SEEN_PER_SET
+    let seenBefore = false
+    for (let entry = seen; entry < seen + SEEN_PER_SET; entry++) if (seenOnce[entry] === hash) seenBefore = true
+    if (!seenBefore) {
+      seenOnce[seen + (nextSeen[set] as number)] = hash
+      nextSeen[set] = ((nextSeen[set] as number) + 1) & (SEEN_PER_SET - 1)
+      slotKeys[TRANSIENT_SLOT] = scratch.toString('latin1', 0, length)
+      return TRANSIENT_SLOT
+    }
+    slot = first + (nextWay[set] as number)
+    nextWay[set] = ((nextWay[set] as number) + 1) & (WAYS - 1)
   }
-  const slot = first + (nextWay[set] as number)
-  nextWay[set] = ((nextWay[set] as number) + 1) & (WAYS - 1)
   const base = slot * SLOT_BYTES + 4
   slotBytes[base] = length
   for (let i = 0; i < length; i++) slotBytes[base + 1 + i] = scratch[i] as number

@@ -173,7 +173,7 @@ describe('key cache and name memo', () => {
 
   it('1,000 names asked in a cycle are all remembered (names sharing a set do not evict each other)', () => {
     const names = Array.from({ length: 1000 }, (_, i) => `n${i}.crowd.codec.test`)
-    names.forEach(resolve) // first sightings: remembered as seen, not stored
+    names.forEach(resolve) // first sightings: stored where a set has room, else noted as seen
     const stored = names.map(resolve)
     const forgotten = names.filter((name, i) => resolve(name) !== stored[i]).length
     // Direct-mapped, 46% of such a set of names shared a slot and were forgotten on every pass.
