@@ -17,7 +17,7 @@ import { MAX_NAME_WIRE } from '../name.ts'
 const WAYS = 4
 const SETS = 1024
 const STORED_SLOTS = SETS * WAYS
-/** A name seen for the first time gets this slot, which only ever holds the latest such name. */
+/** A first sighting in a full set gets this slot, which only ever holds the latest such name. */
 const TRANSIENT_SLOT = STORED_SLOTS
 /** Slot numbers `keySlot` returns; other per-thread caches by name (resolve-name.ts) index theirs by them. */
 export const KEY_SLOTS = STORED_SLOTS + 1
