@@ -27,6 +27,8 @@ export const KEY_SLOTS = STORED_SLOTS + 1
  */
 const SLOT_BYTES = 4 + 1 + MAX_NAME_WIRE
 const HASH_STRIDE = SLOT_BYTES / 4
+/** Where in a slot the name's length byte sits, after the hash; its bytes follow. */
+const LENGTH_AT = 4
 const memory = new ArrayBuffer(STORED_SLOTS * SLOT_BYTES)
 const slotBytes = new Uint8Array(memory)
 const slotHashes = new Int32Array(memory)
@@ -56,7 +58,7 @@ export function keySlot(scratch: Buffer, length: number, hash: number): number {
   const first = (hash & (SETS - 1)) * WAYS
   for (let slot = first; slot < first + WAYS; slot++) {
     if (slotHashes[slot * HASH_STRIDE] !== hash) continue
-    const base = slot * SLOT_BYTES + 4
+    const base = slot * SLOT_BYTES + LENGTH_AT
     if (slotBytes[base] !== length) continue
     let i = 0
     while (i < length && slotBytes[base + 1 + i] === scratch[i]) i++
@@ -73,7 +75,7 @@ export function keySlot(scratch: Buffer, length: number, hash: number): number {
 function admit(scratch: Buffer, length: number, hash: number, first: number): number {
   const set = first / WAYS
   let slot = first
-  while (slot < first + WAYS && slotBytes[slot * SLOT_BYTES + 4] !== 0) slot++ // a name is never 0 octets long
+  while (slot < first + WAYS && slotBytes[slot * SLOT_BYTES + LENGTH_AT] !== 0) slot++ // a name is never 0 octets long
   if (slot === first + WAYS) {
     const seen = set * SEEN_PER_SET
     let seenBefore = false
@@ -87,7 +89,7 @@ function admit(scratch: Buffer, length: number, hash: number, first: number): nu
     slot = first + (nextWay[set] as number)
     nextWay[set] = ((nextWay[set] as number) + 1) & (WAYS - 1)
   }
-  const base = slot * SLOT_BYTES + 4
+  const base = slot * SLOT_BYTES + LENGTH_AT
   slotBytes[base] = length
   for (let i = 0; i < length; i++) slotBytes[base + 1 + i] = scratch[i] as number
   slotHashes[slot * HASH_STRIDE] = hash
