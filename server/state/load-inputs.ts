@@ -57,10 +57,11 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
     try {
       geo = openGeoDb(await readGeoSource(path, config.geoip.cache ?? GEO_CACHE_DEFAULT))
     } catch (error) {
-      return { ok: false, problems: [{ code: 'config', ...locate(['geoip', 'database']), message: `geoip.database: cannot open ${path}: ${(error as Error).message}` }] }
+      return { ok: false, problems: [...zoneProblems, { code: 'config', ...locate(['geoip', 'database']), message: `geoip.database: cannot open ${path}: ${(error as Error).message}` }] }
     }
   }
   const gslb = buildGslb(config, zones, locate)
-  if (!gslb.ok) return { ok: false, problems: gslb.problems }
+  // A broken zone file often surfaces here as a GSLB name "in no zone": report its own lines too.
+  if (!gslb.ok) return { ok: false, problems: [...zoneProblems, ...gslb.problems] }
   return { ok: true, inputs: { config, zonesByFile, zones, gslb: gslb.gslb, geo }, zoneProblems }
 }

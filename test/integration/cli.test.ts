@@ -54,6 +54,14 @@ describe('signpost check', () => {
     expect(r.stderr).toContain(`${join(dir, 'signpost.yaml')}:5: log.levle: unknown key (a typo?)`)
   })
 
+  it('names the broken zone line, not only the config names it leaves without a zone', async () => {
+    const dir = zoneFolder({ 'gslb.test.zone': GOOD + 'x A 999.1.1.1\n', 'signpost.yaml': 'sites:\n  a: { vips: [192.0.2.10] }\nnames:\n  www.gslb.test.: { policy: failover, order: [a] }\n' })
+    const r = await signpost(['check', '--config', join(dir, 'signpost.yaml'), '--zones', dir])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`${join(dir, 'gslb.test.zone')}:6: A: '999.1.1.1' is not an IPv4 address [rdata]`)
+    expect(r.stdout).toContain(`${join(dir, 'signpost.yaml')}:4: names.www.gslb.test.: is in no zone being served`)
+  })
+
   it('rejects unknown flags with usage and exit code 2', async () => {
     const r = await signpost(['check', '--zonez', 'x'])
     expect(r.code).toBe(2)
