@@ -2,6 +2,7 @@
 
 import dgram from 'node:dgram'
 import type { Logger } from 'pino'
+import { keepLentReplies } from '../dns/wire/reply-buffer.ts'
 import type { PacketHandler } from './handle-packet.ts'
 
 /**
@@ -24,7 +25,10 @@ export function listenUdp(host: string, port: number, family: 4 | 6, handle: Pac
       socket.on('error', (error) => logger.warn({ err: error }, 'udp socket error'))
       socket.on('message', (packet, remote) => {
         const reply = handle(packet, remote, 'udp')
-        if (reply) socket.send(reply, remote.port, remote.address)
+        if (!reply) return
+        socket.send(reply, remote.port, remote.address)
+        // The reply is lent (reply-buffer.ts): a send Node queued instead of making at once reads it later.
+        if (socket.getSendQueueCount() !== 0) keepLentReplies()
       })
       resolve(socket)
     })

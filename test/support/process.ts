@@ -11,8 +11,9 @@ export type ServerProcess = {
   stop(): Promise<number | null>
 }
 
-export async function spawnSignpost(args: readonly string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches). */
+export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, 'server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: Record<string, unknown>[] = []
   let buffered = ''
   let stderr = ''

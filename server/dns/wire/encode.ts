@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer'
 import type { AnswerPlan, CompiledRRset, OwnerRef, RRsetRef } from '../plan.ts'
 import type { Edns, Query } from '../types.ts'
 import type { ReplyHeader } from './decode.ts'
+import { replyBuffer } from './reply-buffer.ts'
 import { copySections, findSections, sectionCount, sectionsLength, storeSections } from './section-cache.ts'
 
 const HEADER = 12
@@ -38,8 +39,7 @@ export function encodeResponse(query: Query, plan: AnswerPlan, maxSize: number, 
     const end = questionEnd + sectionsLength(slot)
     const size = end + optLength(query.edns)
     if (size <= maxSize) {
-      // allocUnsafe hands small buffers out of Node's shared pool: one object, no fresh backing store.
-      const reply = Buffer.allocUnsafe(size)
+      const reply = replyBuffer(size)
       copyBytes(query.packet, HEADER, questionEnd, reply, HEADER)
       copySections(slot, reply, questionEnd)
       finishReply(reply, query, replyFlags(query, plan), sectionCount(slot, 0), sectionCount(slot, 1), sectionCount(slot, 2), end, scopePrefix)
@@ -79,7 +79,7 @@ function encodeSections(query: Query, plan: AnswerPlan, maxSize: number, scopePr
   const end = truncated
     ? finishReply(out, query, flags | FLAG_TC, 0, 0, 0, questionEnd, scopePrefix)
     : finishReply(out, query, flags, answers, authority, additional, context.pos, scopePrefix)
-  const reply = Buffer.allocUnsafe(end)
+  const reply = replyBuffer(end)
   copyBytes(out, 0, end, reply, 0)
   return reply
 }
@@ -101,7 +101,7 @@ function put16(out: Uint8Array, value: number, at: number): void {
 /** A reply that only carries an rcode, with the question and OPT echoed when the query had them. */
 export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: number, nameLength: number, edns: Edns | undefined): Uint8Array {
   const questionLength = nameLength > 0 ? nameLength + 4 : 0
-  const out = Buffer.allocUnsafe(HEADER + questionLength + optLength(edns))
+  const out = replyBuffer(HEADER + questionLength + optLength(edns))
   copyBytes(packet, HEADER, HEADER + questionLength, out, HEADER)
   writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, edns ? 1 : 0)
   // RFC 6891 §6.1.3: the upper 8 bits of a 12-bit rcode travel in the OPT record.
