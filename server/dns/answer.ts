@@ -31,7 +31,7 @@ export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, tur
   if (query.qclass !== RRClass.IN) return REFUSED
   // Zone transfers are not offered.
   if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) return REFUSED
-  const resolved = resolveName(snapshot, query.key, query.keySlot)
+  const resolved = resolveName(snapshot, query.keySlot)
   if (!resolved) return REFUSED
   const { zone, node, exact, tables } = resolved
   if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return plain(node.referral)

@@ -1,17 +1,17 @@
 // Where a query name lands in a snapshot: its zone, its node (the closest encloser) and, for an
 // existing name, its GSLB tables. Hot names are asked again and again, so each snapshot carries a
-// memo of these lookups, indexed by the name's key-cache slot: a repeat costs one compare
-// instead of three Map lookups. The memo dies with its snapshot, so it never answers from old
-// health, admin or zone data, and never keeps an old zone set alive after a reload.
+// memo of these lookups: a repeat costs two int32 reads in the name's key-cache slot, which the
+// query has just read, instead of three Map lookups. Names with the same outcome share it (every
+// NXDOMAIN name under one apex: one outcome). The memo dies with its snapshot, so it never answers
+// from old health, admin or zone data; key-cache slots hold only its serial and an index.
 
 import type { CompiledNode, CompiledZone } from './compile.ts'
-import { KEY_SLOTS } from './wire/key-cache.ts'
+import { forgetSlotOutcomes, KEY_SLOTS, setSlotOutcome, slotKey, slotOutcome } from './wire/key-cache.ts'
 import type { NameTables } from '../gslb/tables.ts'
 import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
 import { closestEncloser } from '../zone/lookup.ts'
 
 export type ResolvedName = {
-  readonly key: string
   readonly zone: CompiledZone
   readonly node: CompiledNode
   /** The node is the name itself, not an ancestor. */
@@ -19,24 +19,63 @@ export type ResolvedName = {
   readonly tables: NameTables | undefined
 }
 
-/** One slot per key-cache slot; a slot holds the last name resolved there. */
-export type NameMemo = (ResolvedName | undefined)[]
-
-export function createNameMemo(): NameMemo {
-  return new Array<ResolvedName | undefined>(KEY_SLOTS).fill(undefined)
+/**
+ * One snapshot's outcomes, by index; a key-cache slot notes (serial, index). Bounded: once it holds
+ * as many outcomes as the key cache has slots, it starts over under a new serial.
+ */
+export type NameMemo = {
+  serial: number
+  outcomes: ResolvedName[]
+  /** Outcome index by node, for names that are the node itself and for names below it. */
+  exact: Map<CompiledNode, number>
+  enclosed: Map<CompiledNode, number>
 }
 
-/** The name's zone, node and GSLB tables, or undefined when no zone of ours holds it. */
-export function resolveName(snapshot: Snapshot, key: string, slot: number): ResolvedName | undefined {
+const MAX_SERIAL = 0x7fffffff
+/** Serials of this thread's memos; 0 means none, so a slot never matches before it is noted. */
+let lastSerial = 0
+
+function nextSerial(): number {
+  if (lastSerial === MAX_SERIAL) {
+    forgetSlotOutcomes()
+    lastSerial = 0
+  }
+  return ++lastSerial
+}
+
+export function createNameMemo(): NameMemo {
+  return { serial: nextSerial(), outcomes: [], exact: new Map(), enclosed: new Map() }
+}
+
+/** The zone, node and GSLB tables of the name in key-cache `slot`, or undefined when no zone of ours holds it. */
+export function resolveName(snapshot: Snapshot, slot: number): ResolvedName | undefined {
   const memo = snapshot.resolved
-  const seen = memo[slot]
-  if (seen !== undefined && seen.key === key) return seen
+  const known = slotOutcome(slot, memo.serial)
+  return known >= 0 ? memo.outcomes[known] : resolveAndNote(snapshot, memo, slot)
+}
+
+/** The memo's miss: look the name up, then note its outcome (shared by names with the same one) in its slot. */
+function resolveAndNote(snapshot: Snapshot, memo: NameMemo, slot: number): ResolvedName | undefined {
+  const key = slotKey(slot)
   const zone = findZone(snapshot.zones, key)
   if (!zone) return undefined
-  const { node, exact } = closestEncloser(zone.nodes, key)
-  const resolved: ResolvedName = { key, zone, node, exact, tables: exact ? snapshot.gslb.tables.get(key) : undefined }
-  memo[slot] = resolved
-  return resolved
+  const { node, exact } = closestEncloser(zone.nodes, key, zone.key)
+  const byNode = exact ? memo.exact : memo.enclosed
+  let index = byNode.get(node)
+  if (index === undefined) {
+    if (memo.outcomes.length === KEY_SLOTS) startOver(memo)
+    index = memo.outcomes.push({ zone, node, exact, tables: exact ? snapshot.gslb.tables.get(key) : undefined }) - 1
+    byNode.set(node, index)
+  }
+  setSlotOutcome(slot, memo.serial, index)
+  return memo.outcomes[index]
+}
+
+function startOver(memo: NameMemo): void {
+  memo.serial = nextSerial()
+  memo.outcomes = []
+  memo.exact.clear()
+  memo.enclosed.clear()
 }
 
 /** The zone with the longest origin that is a suffix of the key, if any (no substring is made). */

@@ -44,15 +44,17 @@ export type Edns = {
   readonly clientSubnet: ClientSubnet | undefined
 }
 
-/** A decoded query. `key` is the lowercase lookup key of the question name (see dns/name.ts). */
+/** A decoded query. */
 export type Query = {
   readonly kind: 'query'
   readonly packet: Uint8Array
   readonly id: number
   /** Header bits echoed in the reply: RD (0x0100) and CD (0x0010). */
   readonly echoFlags: number
-  readonly key: string
-  /** The name's slot in the per-thread key cache, which per-snapshot name memos share (dns/resolve-name.ts). */
+  /**
+   * The question name's slot in the per-thread key cache: `slotKey(keySlot)` is its lowercase
+   * lookup key (see dns/name.ts), and per-snapshot name memos note outcomes there (dns/resolve-name.ts).
+   */
   readonly keySlot: number
   /** Wire length of the question name, which sits at offset 12. */
   readonly nameLength: number

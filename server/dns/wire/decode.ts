@@ -3,7 +3,7 @@
 
 import { MAX_LABEL, MAX_NAME_WIRE } from '../name.ts'
 import { RRType, Rcode, type ClientSubnet, type Edns, type Query } from '../types.ts'
-import { KEY_HASH_SEED, keyHashStep, keySlot, slotKey } from './key-cache.ts'
+import { KEY_HASH_SEED, keyHashStep, keySlot } from './key-cache.ts'
 
 /** Header fields every reply echoes. */
 export type ReplyHeader = { readonly id: number; readonly opcode: number; readonly echoFlags: number }
@@ -73,8 +73,7 @@ export function decodeQuery(packet: Uint8Array): Decoded {
   if (offset !== packet.length) return reject(packet, Rcode.FORMERR, nameLength, edns)
   // RFC 6891 §6.1.3: we speak EDNS version 0 only.
   if (edns && edns.version > 0) return reject(packet, Rcode.BADVERS, nameLength, edns)
-  const slot = keySlot(keyScratch, nameLength, keyHash)
-  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, key: slotKey(slot), keySlot: slot, nameLength, qtype, qclass, edns }
+  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, keySlot: keySlot(keyScratch, nameLength, keyHash), nameLength, qtype, qclass, edns }
 }
 
 function reject(packet: Uint8Array, rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Reject {

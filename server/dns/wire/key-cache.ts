@@ -1,6 +1,6 @@
 // Lookup keys of recently asked names, by their lowercase wire bytes. Most queries ask for a few
 // hot names, so decoding reuses the key string it made the first time: a hit makes no string, and
-// the zone's Map lookups get a string whose hash V8 has already cached. Fixed in size (1 MiB per
+// the zone's Map lookups get a string whose hash V8 has already cached. Fixed in size (1.1 MB per
 // thread): a flood of random names costs a few compares per query, never memory.
 //
 // Four-way set-associative: a name may sit in any of the four slots of the set its hash picks.
@@ -18,20 +18,25 @@ const WAYS = 4
 const SETS = 1024
 const STORED_SLOTS = SETS * WAYS
 /** A first sighting in a full set gets this slot, which only ever holds the latest such name. */
-const TRANSIENT_SLOT = STORED_SLOTS
-/** Slot numbers `keySlot` returns; other per-thread caches by name (resolve-name.ts) index theirs by them. */
+export const TRANSIENT_SLOT = STORED_SLOTS
+/** Slot numbers `keySlot` returns (the transient one included). */
 export const KEY_SLOTS = STORED_SLOTS + 1
 /**
- * A slot is the name's hash (int32), its length, then its bytes: a probe that finds the name in
- * the first slot of its set reads one run of memory, usually one cache line.
+ * A slot is the name's hash (int32); the memo fields resolve-name.ts keeps beside it (int32 memo
+ * serial, int32 outcome: where this name resolved for the memo with that serial); the name's
+ * length; then its bytes. A repeated name finds its key and where it resolved in one run of
+ * memory, usually one cache line: kernel work between two queries evicts our data, and a name
+ * asked again after a thousand others costs a fetch from far away per line it touches.
  */
-const SLOT_BYTES = 4 + 1 + MAX_NAME_WIRE
-const HASH_STRIDE = SLOT_BYTES / 4
-/** Where in a slot the name's length byte sits, after the hash; its bytes follow. */
-const LENGTH_AT = 4
-const memory = new ArrayBuffer(STORED_SLOTS * SLOT_BYTES)
+const SLOT_BYTES = 4 + 4 + 4 + 1 + MAX_NAME_WIRE + 4 // padded to a multiple of 8
+const WORD_STRIDE = SLOT_BYTES / 4
+/** Int32 fields of a slot, then where its length byte sits; its bytes follow. */
+const MEMO_SERIAL = 1
+const MEMO_OUTCOME = 2
+const LENGTH_AT = 12
+const memory = new ArrayBuffer(KEY_SLOTS * SLOT_BYTES)
 const slotBytes = new Uint8Array(memory)
-const slotHashes = new Int32Array(memory)
+const slotWords = new Int32Array(memory)
 const slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('')
 /** Per set, the way the next miss replaces (round robin). */
 const nextWay = new Uint8Array(SETS)
@@ -57,7 +62,7 @@ export function keyHashStep(hash: number, byte: number): number {
 export function keySlot(scratch: Buffer, length: number, hash: number): number {
   const first = (hash & (SETS - 1)) * WAYS
   for (let slot = first; slot < first + WAYS; slot++) {
-    if (slotHashes[slot * HASH_STRIDE] !== hash) continue
+    if (slotWords[slot * WORD_STRIDE] !== hash) continue
     const base = slot * SLOT_BYTES + LENGTH_AT
     if (slotBytes[base] !== length) continue
     let i = 0
@@ -84,6 +89,7 @@ function admit(scratch: Buffer, length: number, hash: number, first: number): nu
       seenOnce[seen + (nextSeen[set] as number)] = hash
       nextSeen[set] = ((nextSeen[set] as number) + 1) & (SEEN_PER_SET - 1)
       slotKeys[TRANSIENT_SLOT] = scratch.toString('latin1', 0, length)
+      slotWords[TRANSIENT_SLOT * WORD_STRIDE + MEMO_SERIAL] = 0
       return TRANSIENT_SLOT
     }
     slot = first + (nextWay[set] as number)
@@ -92,7 +98,8 @@ function admit(scratch: Buffer, length: number, hash: number, first: number): nu
   const base = slot * SLOT_BYTES + LENGTH_AT
   slotBytes[base] = length
   for (let i = 0; i < length; i++) slotBytes[base + 1 + i] = scratch[i] as number
-  slotHashes[slot * HASH_STRIDE] = hash
+  slotWords[slot * WORD_STRIDE] = hash
+  slotWords[slot * WORD_STRIDE + MEMO_SERIAL] = 0 // what a memo knew was about the name before
   slotKeys[slot] = scratch.toString('latin1', 0, length)
   return slot
 }
@@ -100,4 +107,22 @@ function admit(scratch: Buffer, length: number, hash: number, first: number): nu
 /** The key (latin1 string of the lowercase wire name) in a slot `keySlot` returned. */
 export function slotKey(slot: number): string {
   return slotKeys[slot] as string
+}
+
+/** The outcome the memo with this serial noted for the name in `slot`, or -1. */
+export function slotOutcome(slot: number, serial: number): number {
+  const words = slot * WORD_STRIDE
+  return slotWords[words + MEMO_SERIAL] === serial ? (slotWords[words + MEMO_OUTCOME] as number) : -1
+}
+
+/** Notes, for the memo with this serial (never 0), where the name in `slot` resolved. */
+export function setSlotOutcome(slot: number, serial: number, outcome: number): void {
+  const words = slot * WORD_STRIDE
+  slotWords[words + MEMO_SERIAL] = serial
+  slotWords[words + MEMO_OUTCOME] = outcome
+}
+
+/** Forgets every slot's outcome (before memo serials start over). */
+export function forgetSlotOutcomes(): void {
+  for (let slot = 0; slot < KEY_SLOTS; slot++) slotWords[slot * WORD_STRIDE + MEMO_SERIAL] = 0
 }

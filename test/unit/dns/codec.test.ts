@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { resolveName, type ResolvedName } from '../../../server/dns/resolve-name.ts'
 import { RRType, Rcode, type Query, type Transport } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
-import { KEY_SLOTS } from '../../../server/dns/wire/key-cache.ts'
+import { KEY_SLOTS, slotKey, slotOutcome, TRANSIENT_SLOT } from '../../../server/dns/wire/key-cache.ts'
 import { createPacketHandler, type PacketHandler } from '../../../server/net/handle-packet.ts'
 import { loadInputs } from '../../../server/state/load-inputs.ts'
 import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, withAdmin, withHealth, zoneSet } from '../../../server/state/snapshot.ts'
@@ -155,7 +155,7 @@ describe('section cache (a repeated answer is copied, not re-encoded)', () => {
 
 describe('lookup keys', () => {
   it('names that differ only in case get one key; 5,000 names asked twice each get their own', () => {
-    const key = (name: string): string => (decodeQuery(buildQuery(name, 1)) as { key: string }).key
+    const key = (name: string): string => slotKey((decodeQuery(buildQuery(name, 1)) as Query).keySlot)
     expect(key('WwW.Codec.TEST')).toBe(key('www.codec.test'))
     const names = Array.from({ length: 5000 }, (_, i) => `n${i}.x${i % 7}.codec.test`)
     for (const round of [1, 2]) {
@@ -165,28 +165,35 @@ describe('lookup keys', () => {
 })
 
 describe('key cache and name memo', () => {
-  // A name still remembered resolves to the very same memo entry.
-  const resolve = (name: string): ResolvedName | undefined => {
-    const query = decodeQuery(buildQuery(name, RRType.A)) as Query
-    return resolveName(store.current, query.key, query.keySlot)
-  }
+  const slotOf = (name: string): number => (decodeQuery(buildQuery(name, RRType.A)) as Query).keySlot
+  const resolve = (name: string): ResolvedName | undefined => resolveName(store.current, slotOf(name))
 
   it('1,000 names asked in a cycle are all remembered (names sharing a set do not evict each other)', () => {
     const names = Array.from({ length: 1000 }, (_, i) => `n${i}.crowd.codec.test`)
-    names.forEach(resolve) // first sightings: stored where a set has room, else noted as seen
-    const stored = names.map(resolve)
-    const forgotten = names.filter((name, i) => resolve(name) !== stored[i]).length
+    names.forEach(slotOf) // first sightings: stored where a set has room, else noted as seen
+    const stored = names.map(slotOf)
+    const forgotten = names.filter((name, i) => stored[i] === TRANSIENT_SLOT || slotOf(name) !== stored[i]).length
     // Direct-mapped, 46% of such a set of names shared a slot and were forgotten on every pass.
     expect(forgotten).toBeLessThan(30)
   })
 
   it('names asked once (a random-subdomain flood) neither get stored nor evict a hot name', () => {
     const hot = 'n4000.crowd.codec.test'
-    resolve(hot)
-    const remembered = resolve(hot)
-    expect(resolve(hot)).toBe(remembered)
+    slotOf(hot)
+    const remembered = slotOf(hot)
+    expect(remembered).not.toBe(TRANSIENT_SLOT)
     for (let i = 0; i < 20_000; i++) expect(resolve(`flood${i}.codec.test`)).toMatchObject({ exact: false }) // NXDOMAIN all the same
-    expect(resolve(hot)).toBe(remembered)
+    expect(slotOf(hot)).toBe(remembered)
+  })
+
+  it('a repeated name is answered from the memo its slot notes; names with one outcome share it', () => {
+    resolve('mail.codec.test') // a first sighting, where the flood above filled its set
+    const mail = resolve('mail.codec.test')
+    expect(slotOutcome(slotOf('mail.codec.test'), store.current.resolved.serial)).toBeGreaterThanOrEqual(0)
+    expect(resolve('mail.codec.test')).toBe(mail)
+    expect(mail).toMatchObject({ exact: true })
+    // Two names that don't exist, below the same node: one outcome.
+    expect(resolve('nothing-here.codec.test')).toBe(resolve('nor-here.codec.test'))
   })
 
   it('names of the longest wire length (255 octets) are kept whole and told apart', () => {
@@ -273,7 +280,7 @@ describe('decode outcomes', () => {
     const decoded = decodeQuery(packet)
     expect(decoded.kind).toBe('query')
     if (decoded.kind !== 'query') return
-    expect(decoded.key).toBe('\x03www\x05codec\x04test\x00')
+    expect(slotKey(decoded.keySlot)).toBe('\x03www\x05codec\x04test\x00')
     const reply = Packet.parse(Buffer.from(handle(packet, client, 'udp') as Uint8Array))
     expect(reply.questions[0]?.name).toBe('WwW.Codec.TEST')
   })
@@ -313,7 +320,7 @@ describe('fuzzing (seeded, bounded)', () => {
         const theirs = Packet.parse(Buffer.from(packet))
         const name = theirs.questions[0]?.name
         if (name !== undefined && !/[^\x21-\x7e]/.test(name) && !name.includes('\\')) {
-          expect(keyAsDottedText(decoded.key)).toBe(name.toLowerCase())
+          expect(keyAsDottedText(slotKey(decoded.keySlot))).toBe(name.toLowerCase())
         }
       }
     }
