@@ -54,7 +54,7 @@ function gslbAnswer(tables: NameTables, table: FamilyTable, query: Query, client
       return { plan: table.plans[turn % table.plans.length] as AnswerPlan, scope: 0, tables, table }
     case 'nearest': {
       const subnet = query.edns?.clientSubnet
-      const located = snapshot.geo && locateClient(snapshot.geo, subnet, client.address)
+      const located = snapshot.geo && locateClient(snapshot.geo, subnet, query.packet, client.address)
       // The answer depended on the client's network as the database drew it.
       const scope = subnet && subnet.sourcePrefix > 0 && located ? located.prefixLength : 0
       const location = located?.location

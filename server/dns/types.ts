@@ -33,8 +33,12 @@ export type ClientSubnet = {
   readonly family: 1 | 2
   readonly sourcePrefix: number
   readonly scopePrefix: number
-  /** The address bytes as sent: ceil(sourcePrefix / 8) of them. */
-  readonly address: Uint8Array
+  /**
+   * Where the address bytes as sent (ceil(sourcePrefix / 8) of them) sit in the query packet: read
+   * in place, since a view made per query cost ~1% of a `nearest` answer with ECS.
+   */
+  readonly addressAt: number
+  readonly addressLength: number
 }
 
 export type Edns = {

@@ -169,10 +169,9 @@ function readClientSubnet(packet: Uint8Array, at: number, length: number): Clien
   if (maxPrefix < 0 || sourcePrefix > maxPrefix || scopePrefix !== 0) return undefined
   const addressLength = Math.ceil(sourcePrefix / 8)
   if (length !== 4 + addressLength) return undefined
-  // A plain view: Buffer#subarray goes through the species constructor, several times the cost.
-  const address = new Uint8Array(packet.buffer, packet.byteOffset + at + 4, addressLength)
+  const addressAt = at + 4
   // Bits past the source prefix must be zero.
   const spare = addressLength * 8 - sourcePrefix
-  if (spare > 0 && ((address[addressLength - 1] as number) & ((1 << spare) - 1)) !== 0) return undefined
-  return { family: family as 1 | 2, sourcePrefix, scopePrefix, address }
+  if (spare > 0 && ((packet[addressAt + addressLength - 1] as number) & ((1 << spare) - 1)) !== 0) return undefined
+  return { family: family as 1 | 2, sourcePrefix, scopePrefix, addressAt, addressLength }
 }

@@ -56,7 +56,7 @@ function replyFlags(query: Query, plan: AnswerPlan): number {
 /** Writes the header around sections that end at `sectionsEnd`, then our OPT; returns the reply's end. */
 function finishReply(out: Uint8Array, query: Query, flags: number, answers: number, authority: number, additional: number, sectionsEnd: number, scopePrefix: number): number {
   writeHeader(out, query.id, flags, 1, answers, authority, additional + (query.edns ? 1 : 0))
-  return query.edns ? writeOpt(out, sectionsEnd, query.edns, 0, scopePrefix) : sectionsEnd
+  return query.edns ? writeOpt(out, sectionsEnd, query.edns, query.packet, 0, scopePrefix) : sectionsEnd
 }
 
 /** Writes the plan's sections RRset by RRset; sections that fit whole go to the section cache. */
@@ -105,7 +105,7 @@ export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: num
   copyBytes(packet, HEADER, HEADER + questionLength, out, HEADER)
   writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, edns ? 1 : 0)
   // RFC 6891 §6.1.3: the upper 8 bits of a 12-bit rcode travel in the OPT record.
-  if (edns) writeOpt(out, HEADER + questionLength, edns, rcode >>> 4, 0)
+  if (edns) writeOpt(out, HEADER + questionLength, edns, packet, rcode >>> 4, 0)
   return out
 }
 
@@ -185,11 +185,14 @@ function writeRRset(context: WriteContext, rrset: CompiledRRset, owner: OwnerRef
 
 function optLength(edns: Edns | undefined): number {
   if (!edns) return 0
-  return 11 + (edns.clientSubnet ? 8 + edns.clientSubnet.address.length : 0)
+  return 11 + (edns.clientSubnet ? 8 + edns.clientSubnet.addressLength : 0)
 }
 
-/** Writes our OPT record: payload size, extended rcode, version 0, DO echoed (RFC 3225 §3), ECS echoed with `scopePrefix`. */
-function writeOpt(out: Uint8Array, pos: number, edns: Edns, extendedRcode: number, scopePrefix: number): number {
+/**
+ * Writes our OPT record: payload size, extended rcode, version 0, DO echoed (RFC 3225 §3), ECS
+ * echoed with `scopePrefix` (its address bytes copied from the query `packet`).
+ */
+function writeOpt(out: Uint8Array, pos: number, edns: Edns, packet: Uint8Array, extendedRcode: number, scopePrefix: number): number {
   const subnet = edns.clientSubnet
   out[pos] = 0
   put16(out, 41, pos + 1)
@@ -197,17 +200,17 @@ function writeOpt(out: Uint8Array, pos: number, edns: Edns, extendedRcode: numbe
   out[pos + 5] = extendedRcode
   out[pos + 6] = 0
   put16(out, edns.dnssecOk ? 0x8000 : 0, pos + 7)
-  put16(out, subnet ? 8 + subnet.address.length : 0, pos + 9)
+  put16(out, subnet ? 8 + subnet.addressLength : 0, pos + 9)
   pos += 11
   if (subnet) {
     // RFC 7871 §7.2.1: echo family, source prefix and address; the scope says how much of it we used.
     put16(out, OPTION_ECS, pos)
-    put16(out, 4 + subnet.address.length, pos + 2)
+    put16(out, 4 + subnet.addressLength, pos + 2)
     put16(out, subnet.family, pos + 4)
     out[pos + 6] = subnet.sourcePrefix
     out[pos + 7] = scopePrefix
-    copyBytes(subnet.address, 0, subnet.address.length, out, pos + 8)
-    pos += 8 + subnet.address.length
+    copyBytes(packet, subnet.addressAt, subnet.addressAt + subnet.addressLength, out, pos + 8)
+    pos += 8 + subnet.addressLength
   }
   return pos
 }
