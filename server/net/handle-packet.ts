@@ -12,7 +12,7 @@ import type { QueryCounter } from './query-counts.ts'
 
 const TCP_LIMIT = 65535
 
-/** The reply is lent (dns/wire/reply-buffer.ts): use it before handling the next packet, or keep it with `keepLentReplies()`. */
+/** The reply is lent (dns/wire/reply-buffer.ts): use it before handling the next packet, or keep it with `keepLentReply()`. */
 export type PacketHandler = (packet: Uint8Array, client: ClientInfo, transport: Transport) => Uint8Array | undefined
 
 export function createPacketHandler(store: Store, logger: Logger, logQueries: boolean, counter: QueryCounter | undefined): PacketHandler {

@@ -2,7 +2,7 @@
 
 import dgram from 'node:dgram'
 import type { Logger } from 'pino'
-import { keepLentReplies } from '../dns/wire/reply-buffer.ts'
+import { keepLentReply } from '../dns/wire/reply-buffer.ts'
 import type { PacketHandler } from './handle-packet.ts'
 
 /**
@@ -28,7 +28,7 @@ export function listenUdp(host: string, port: number, family: 4 | 6, handle: Pac
         if (!reply) return
         socket.send(reply, remote.port, remote.address)
         // The reply is lent (reply-buffer.ts): a send Node queued instead of making at once reads it later.
-        if (socket.getSendQueueCount() !== 0) keepLentReplies()
+        if (socket.getSendQueueCount() !== 0) keepLentReply(reply)
       })
       resolve(socket)
     })

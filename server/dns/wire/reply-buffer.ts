@@ -5,7 +5,7 @@
 //
 // A lent reply stays unchanged until the next reply of its size is encoded on this thread. UDP
 // sends at once when Node's send queue is empty (uv_udp_try_send); a caller whose send was queued
-// calls `keepLentReplies()`, and the lent buffers become theirs. TCP copies the reply into its frame.
+// calls `keepLentReply(reply)`, and that buffer becomes theirs. TCP copies the reply into its frame.
 
 import { Buffer } from 'node:buffer'
 
@@ -20,7 +20,7 @@ export function replyBuffer(size: number): Buffer {
   return lent[size] ?? (lent[size] = Buffer.allocUnsafeSlow(size))
 }
 
-/** Every buffer lent so far now belongs to the caller; later replies get new ones. */
-export function keepLentReplies(): void {
-  lent.fill(undefined)
+/** The reply now belongs to the caller; the next reply of its size gets a new buffer. */
+export function keepLentReply(reply: Uint8Array): void {
+  if (lent[reply.length] === reply) lent[reply.length] = undefined
 }
