@@ -1,7 +1,8 @@
 // Replies are written into buffers lent by size (server/dns/wire/reply-buffer.ts). A UDP send that
 // Node queues instead of making at once reads its buffer later, after more replies were encoded:
-// the listener must keep that buffer from being lent again. Node's --test-udp-no-try-send queues sends the way a
-// full socket buffer does, so a burst of queries of one reply size shows any reply overwritten.
+// the listener must keep that buffer from being lent again. Node's --test-udp-no-try-send queues
+// sends the way a full socket buffer does, so a burst of queries of one reply size shows any reply
+// overwritten.
 
 import dgram from 'node:dgram'
 import { mkdtempSync, writeFileSync } from 'node:fs'

@@ -1,7 +1,8 @@
 // Lookup keys of recently asked names, by their lowercase wire bytes. Most queries ask for a few
-// hot names, so decoding reuses the key string it made the first time: a hit makes no string, and
-// the zone's Map lookups get a string whose hash V8 has already cached. Fixed in size (1.1 MB per
-// thread): a flood of random names costs a few compares per query, never memory.
+// hot names, so a name's slot keeps the key string made the first time: a repeat makes none, and
+// a memo miss (resolve-name.ts) gets a string whose hash V8 has already cached for its Map
+// lookups. Fixed in size (1.1 MB per thread): a flood of random names costs a few compares per
+// query, never memory.
 //
 // Four-way set-associative: a name may sit in any of the four slots of the set its hash picks.
 // Direct-mapped, two names that share a slot evict each other on every turn: 1,000 names asked
