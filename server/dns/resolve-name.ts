@@ -6,7 +6,8 @@
 // from old health, admin or zone data; key-cache slots hold only its serial and an index.
 
 import type { CompiledNode, CompiledZone } from './compile.ts'
-import { forgetSlotOutcomes, KEY_SLOTS, setSlotOutcome, slotKey, slotOutcome } from './wire/key-cache.ts'
+import { mayBeNode } from './node-filter.ts'
+import { forgetSlotOutcomes, KEY_SLOTS, setSlotBelowOutcome, setSlotOutcome, slotBelowOutcome, slotHash, slotKey, slotOutcome, slotParent } from './wire/key-cache.ts'
 import type { NameTables } from '../gslb/tables.ts'
 import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
 import { closestEncloser } from '../zone/lookup.ts'
@@ -20,15 +21,18 @@ export type ResolvedName = {
 }
 
 /**
- * One snapshot's outcomes, by index; a key-cache slot notes (serial, index). Bounded: once it holds
- * as many outcomes as the key cache has slots, it starts over under a new serial.
+ * One snapshot's outcomes, by index (undefined: no zone of ours); a key-cache slot notes (serial,
+ * index). Bounded: once it holds as many outcomes as the key cache has slots, it starts over under
+ * a new serial.
  */
 export type NameMemo = {
   serial: number
-  outcomes: ResolvedName[]
+  outcomes: (ResolvedName | undefined)[]
   /** Outcome index by node, for names that are the node itself and for names below it. */
   exact: Map<CompiledNode, number>
   enclosed: Map<CompiledNode, number>
+  /** Outcome index of names no zone of ours holds, or -1. */
+  outside: number
 }
 
 const MAX_SERIAL = 0x7fffffff
@@ -44,7 +48,7 @@ function nextSerial(): number {
 }
 
 export function createNameMemo(): NameMemo {
-  return { serial: nextSerial(), outcomes: [], exact: new Map(), enclosed: new Map() }
+  return { serial: nextSerial(), outcomes: [], exact: new Map(), enclosed: new Map(), outside: -1 }
 }
 
 /** The zone, node and GSLB tables of the name in key-cache `slot`, or undefined when no zone of ours holds it. */
@@ -54,21 +58,53 @@ export function resolveName(snapshot: Snapshot, slot: number): ResolvedName | un
   return known >= 0 ? memo.outcomes[known] : resolveAndNote(snapshot, memo, slot)
 }
 
-/** The memo's miss: look the name up, then note its outcome (shared by names with the same one) in its slot. */
+/**
+ * The memo's miss: look the name up, then note its outcome in its slot. A name that is no node
+ * resolves as the names below its parent that are no node: the same zone (or none) and the same
+ * closest encloser. So the first such name notes its outcome in its parent's slot too, and the next
+ * (a random-subdomain flood) takes it from there without a key string or a Map lookup.
+ */
 function resolveAndNote(snapshot: Snapshot, memo: NameMemo, slot: number): ResolvedName | undefined {
-  const key = slotKey(slot)
+  const noNode = !mayBeNode(snapshot.zones.nodeFilter, slotHash(slot))
+  if (noNode) {
+    const parent = slotParent(slot, false)
+    const below = parent >= 0 ? slotBelowOutcome(parent, memo.serial) : -1
+    if (below >= 0) {
+      setSlotOutcome(slot, memo.serial, below)
+      return memo.outcomes[below]
+    }
+  }
+  const index = lookUp(snapshot, memo, slotKey(slot))
+  setSlotOutcome(slot, memo.serial, index)
+  const outcome = memo.outcomes[index]
+  if (noNode) {
+    // Stored as names are, so the parent of a flood's names keeps a slot; it may take `slot`.
+    const parent = slotParent(slot, true)
+    if (parent >= 0) setSlotBelowOutcome(parent, memo.serial, index)
+  }
+  return outcome
+}
+
+/** The index of the outcome for `key` in the memo, added when no name had it before. */
+function lookUp(snapshot: Snapshot, memo: NameMemo, key: string): number {
   const zone = findZone(snapshot.zones, key)
-  if (!zone) return undefined
+  if (!zone) {
+    if (memo.outside < 0) memo.outside = addOutcome(memo, undefined)
+    return memo.outside
+  }
   const { node, exact } = closestEncloser(zone.nodes, key, zone.key)
   const byNode = exact ? memo.exact : memo.enclosed
   let index = byNode.get(node)
   if (index === undefined) {
-    if (memo.outcomes.length === KEY_SLOTS) startOver(memo)
-    index = memo.outcomes.push({ zone, node, exact, tables: exact ? snapshot.gslb.tables.get(key) : undefined }) - 1
+    index = addOutcome(memo, { zone, node, exact, tables: exact ? snapshot.gslb.tables.get(key) : undefined })
     byNode.set(node, index)
   }
-  setSlotOutcome(slot, memo.serial, index)
-  return memo.outcomes[index]
+  return index
+}
+
+function addOutcome(memo: NameMemo, outcome: ResolvedName | undefined): number {
+  if (memo.outcomes.length === KEY_SLOTS) startOver(memo)
+  return memo.outcomes.push(outcome) - 1
 }
 
 function startOver(memo: NameMemo): void {
@@ -76,6 +112,7 @@ function startOver(memo: NameMemo): void {
   memo.outcomes = []
   memo.exact.clear()
   memo.enclosed.clear()
+  memo.outside = -1
 }
 
 /** The zone with the longest origin that is a suffix of the key, if any (no substring is made). */

@@ -58,6 +58,7 @@ export type Query = {
   /**
    * The question name's slot in the per-thread key cache: `slotKey(keySlot)` is its lowercase
    * lookup key (see dns/name.ts), and per-snapshot name memos note outcomes there (dns/resolve-name.ts).
+   * Only until the name is resolved: resolving may give the slot to the name's parent.
    */
   readonly keySlot: number
   /** Wire length of the question name, which sits at offset 12. */

@@ -3,6 +3,7 @@
 // Health and admin changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
 
 import type { CompiledZone } from '../dns/compile.ts'
+import { buildNodeFilter, type NodeFilter } from '../dns/node-filter.ts'
 import { createNameMemo, type NameMemo } from '../dns/resolve-name.ts'
 import type { GeoDb } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
@@ -13,6 +14,8 @@ export type ZoneSet = {
   readonly byKey: ReadonlyMap<string, CompiledZone>
   /** The same zones grouped by key length, so a query finds its zone without cutting strings. */
   readonly byKeyLength: ReadonlyMap<number, readonly CompiledZone[]>
+  /** Which names are nodes of these zones (their apexes among them), for names asked once. */
+  readonly nodeFilter: NodeFilter
 }
 
 export type GslbState = {
@@ -42,7 +45,8 @@ export function zoneSet(zones: readonly CompiledZone[]): ZoneSet {
     if (sameLength) sameLength.push(zone)
     else byKeyLength.set(zone.key.length, [zone])
   }
-  return Object.freeze({ byKey: new Map(zones.map((z) => [z.key, z])), byKeyLength })
+  const nodeFilter = buildNodeFilter(zones.flatMap((zone) => [...zone.nodes.keys()]))
+  return Object.freeze({ byKey: new Map(zones.map((z) => [z.key, z])), byKeyLength, nodeFilter })
 }
 
 export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined): Snapshot {

@@ -73,7 +73,7 @@ export function decodeQuery(packet: Uint8Array): Decoded {
   if (offset !== packet.length) return reject(packet, Rcode.FORMERR, nameLength, edns)
   // RFC 6891 §6.1.3: we speak EDNS version 0 only.
   if (edns && edns.version > 0) return reject(packet, Rcode.BADVERS, nameLength, edns)
-  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, keySlot: keySlot(keyScratch, nameLength, keyHash), nameLength, qtype, qclass, edns }
+  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, keySlot: keySlot(keyScratch, 0, nameLength, keyHash), nameLength, qtype, qclass, edns }
 }
 
 function reject(packet: Uint8Array, rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Reject {

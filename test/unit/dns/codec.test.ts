@@ -309,6 +309,7 @@ describe('fuzzing (seeded, bounded)', () => {
       const packet = fuzzPacket(random, seeds)
       const decoded = decodeQuery(packet)
       outcomes[decoded.kind]++
+      const key = decoded.kind === 'query' ? slotKey(decoded.keySlot) : '' // answering may give the slot to the name's parent
       const reply = handle(packet, client, i % 2 === 0 ? 'udp' : 'tcp')
       if (decoded.kind === 'drop') {
         expect(reply).toBeUndefined()
@@ -322,7 +323,7 @@ describe('fuzzing (seeded, bounded)', () => {
         const theirs = Packet.parse(Buffer.from(packet))
         const name = theirs.questions[0]?.name
         if (name !== undefined && !/[^\x21-\x7e]/.test(name) && !name.includes('\\')) {
-          expect(keyAsDottedText(slotKey(decoded.keySlot))).toBe(name.toLowerCase())
+          expect(keyAsDottedText(key)).toBe(name.toLowerCase())
         }
       }
     }

@@ -1,0 +1,48 @@
+// Which names are nodes of a zone set, as a bit filter over their key hashes (the FNV hash query
+// decoding computes, wire/key-cache.ts). A name whose two bits are not both set is no node of any
+// zone: resolve-name.ts then resolves it as the names below its parent resolved, with no key string
+// and no Map lookup, which is what a flood of random names asks for. A false positive (about 1.4%
+// of such names at 16 bits per node) only sends a name the long way.
+
+import { keyHash } from './wire/key-cache.ts'
+
+export type NodeFilter = {
+  readonly words: Uint32Array
+  /** 32 less log2 of the filter's bits: the second bit is the top bits of a multiplicative hash. */
+  readonly shift: number
+}
+
+const BITS_PER_NODE = 16
+const MIN_BITS = 1 << 11
+
+export function buildNodeFilter(keys: readonly string[]): NodeFilter {
+  let bits = MIN_BITS
+  while (bits < keys.length * BITS_PER_NODE && bits < 2 ** 31) bits *= 2
+  const filter = { words: new Uint32Array(bits / 32), shift: 32 - Math.log2(bits) }
+  for (const key of keys) {
+    const hash = keyHash(key)
+    setBit(filter.words, firstBit(filter, hash))
+    setBit(filter.words, secondBit(filter, hash))
+  }
+  return filter
+}
+
+/** False when the name with this key hash is surely no node. */
+export function mayBeNode(filter: NodeFilter, hash: number): boolean {
+  const words = filter.words
+  const first = firstBit(filter, hash)
+  const second = secondBit(filter, hash)
+  return ((words[first >>> 5] as number) & (1 << (first & 31))) !== 0 && ((words[second >>> 5] as number) & (1 << (second & 31))) !== 0
+}
+
+function firstBit(filter: NodeFilter, hash: number): number {
+  return hash & (filter.words.length * 32 - 1)
+}
+
+function secondBit(filter: NodeFilter, hash: number): number {
+  return Math.imul(hash, 0x9e3779b1) >>> filter.shift
+}
+
+function setBit(words: Uint32Array, bit: number): void {
+  words[bit >>> 5] = (words[bit >>> 5] as number) | (1 << (bit & 31))
+}
