@@ -1,5 +1,6 @@
-// The only mutable cell for query data: `current` is replaced whole by `publish`. Queries read it
-// once per packet; handlers run synchronously, so a swap can't land in the middle of one.
+// The only mutable cell for query data: `current` is replaced whole by `publish` (callers only
+// read it). Queries read it once per packet; handlers run synchronously, so a swap can't land in
+// the middle of one.
 
 import type { Snapshot } from './snapshot.ts'
 
@@ -9,15 +10,15 @@ export type Store = {
 }
 
 export function createStore(initial: Snapshot, onPublish: (next: Snapshot, previous: Snapshot) => void = () => undefined): Store {
-  let current = initial
-  return {
-    get current() {
-      return current
-    },
-    publish(next) {
-      const previous = current
-      current = next
+  // A data property, not a getter: every query reads it, and V8 inlines a field load but called
+  // this object's getter through a generic load (~0.4% of a query's CPU in the profile).
+  const store = {
+    current: initial,
+    publish(next: Snapshot): void {
+      const previous = store.current
+      store.current = next
       onPublish(next, previous)
     },
   }
+  return store
 }
