@@ -1,8 +1,8 @@
 // Lookup keys of recently asked names, by their lowercase wire bytes. Most queries ask for a few
 // hot names, so a name's slot keeps its key string once a memo miss (resolve-name.ts) made it: a
 // repeat makes none, and gets a string whose hash V8 has already cached for its Map lookups. A
-// name's parent can have a slot too, noting where the names below it resolve. Fixed in size (1.1 MB per thread): a flood of random names costs a few compares per
-// query, never memory.
+// name's parent can have a slot too, noting where the names below it resolve. Fixed in size (1.1
+// MB per thread): a flood of random names costs a few compares per query, never memory.
 //
 // Four-way set-associative: a name may sit in any of the four slots of the set its hash picks.
 // Direct-mapped, two names that share a slot evict each other on every turn: 1,000 names asked
