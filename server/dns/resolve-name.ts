@@ -66,20 +66,18 @@ export function resolveName(snapshot: Snapshot, slot: number): ResolvedName | un
  */
 function resolveAndNote(snapshot: Snapshot, memo: NameMemo, slot: number): ResolvedName | undefined {
   const noNode = !mayBeNode(snapshot.zones.nodeFilter, slotHash(slot))
-  if (noNode) {
-    const parent = slotParent(slot, false)
-    const below = parent >= 0 ? slotBelowOutcome(parent, memo.serial) : -1
-    if (below >= 0) {
-      setSlotOutcome(slot, memo.serial, below)
-      return memo.outcomes[below]
-    }
+  let parent = noNode ? slotParent(slot, false) : -1
+  const below = parent >= 0 ? slotBelowOutcome(parent, memo.serial) : -1
+  if (below >= 0) {
+    setSlotOutcome(slot, memo.serial, below)
+    return memo.outcomes[below]
   }
   const index = lookUp(snapshot, memo, slotKey(slot))
   setSlotOutcome(slot, memo.serial, index)
   const outcome = memo.outcomes[index]
   if (noNode) {
-    // Stored as names are, so the parent of a flood's names keeps a slot; it may take `slot`.
-    const parent = slotParent(slot, true)
+    // A parent not cached is stored as names are, so a flood's parent keeps a slot; it may take `slot`.
+    if (parent < 0) parent = slotParent(slot, true)
     if (parent >= 0) setSlotBelowOutcome(parent, memo.serial, index)
   }
   return outcome
