@@ -29,10 +29,7 @@ export function buildNodeFilter(keys: readonly string[]): NodeFilter {
 
 /** False when the name with this key hash is surely no node. */
 export function mayBeNode(filter: NodeFilter, hash: number): boolean {
-  const words = filter.words
-  const first = firstBit(filter, hash)
-  const second = secondBit(filter, hash)
-  return ((words[first >>> 5] as number) & (1 << (first & 31))) !== 0 && ((words[second >>> 5] as number) & (1 << (second & 31))) !== 0
+  return hasBit(filter.words, firstBit(filter, hash)) && hasBit(filter.words, secondBit(filter, hash))
 }
 
 function firstBit(filter: NodeFilter, hash: number): number {
@@ -41,6 +38,10 @@ function firstBit(filter: NodeFilter, hash: number): number {
 
 function secondBit(filter: NodeFilter, hash: number): number {
   return Math.imul(hash, 0x9e3779b1) >>> filter.shift
+}
+
+function hasBit(words: Uint32Array, bit: number): boolean {
+  return ((words[bit >>> 5] as number) & (1 << (bit & 31))) !== 0
 }
 
 function setBit(words: Uint32Array, bit: number): void {
