@@ -3,7 +3,7 @@
 // memo of these lookups: a repeat costs two int32 reads in the name's key-cache slot, which the
 // query has just read, instead of three Map lookups. Names with the same outcome share it (every
 // NXDOMAIN name under one apex: one outcome). The memo dies with its snapshot, so it never answers
-// from old health, admin or zone data; key-cache slots hold only its serial and an index.
+// from old health, admin or zone data; key-cache slots hold only its serial and indexes.
 
 import type { CompiledNode, CompiledZone } from './compile.ts'
 import { mayBeNode } from './node-filter.ts'
