@@ -5,9 +5,7 @@
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { AdminStateName } from '../server/config/schema.ts'
-import type { AdminChange, AdminTarget } from '../server/state/admin-control.ts'
-import type { Control, LbEvent } from '../server/start.ts'
+import type { AdminChange, AdminTarget, Control, LbEvent } from '../server/state/control.ts'
 import { authenticate } from './auth.ts'
 
 export type AdminDeps = {
@@ -88,9 +86,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
     // Writes: one encapsulated context whose every route needs a bearer token.
     void app.register(async (writes) => {
+      // A write's reply comes once the control plane says every DNS worker thread answers with the change.
       writes.addHook('onRequest', requireToken)
-      // A 200 means every DNS worker thread already answers with the change.
-      writes.addHook('onSend', async () => control.applied())
 
       writes.post<{ Body: LbEvent }>('/v1/lb-events', {
         schema: {
@@ -103,7 +100,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
           response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 404: errorReply },
         },
       }, async (request, reply) => {
-        const result = control.lbEvent(request.body)
+        const result = await control.lbEvent(request.body)
         return result.ok ? { ok: true } : reply.code(404).send({ error: result.message })
       })
 
@@ -119,11 +116,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         { path: '/v1/sites/:site', param: 'site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
       ] as const
       for (const { path, param, target } of targets) {
-        const respond = (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
-          const result = control.setAdminState(target(id), change, request.actor)
+        const respond = async (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
+          const result = await control.setAdminState(target(id), change, request.actor)
           return result.ok ? result.record : reply.code(result.status).send({ error: result.message })
         }
-        writes.put<{ Params: Record<string, string>; Body: { state: AdminStateName; reason: string } }>(`${path}/state`, {
+        writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
           schema: {
             body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
             response: { 200: recordReply, 404: errorReply },

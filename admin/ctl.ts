@@ -3,7 +3,7 @@
 
 import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
-import type { StatusView } from '../server/state/explain.ts'
+import type { StatusView } from '../server/state/control.ts'
 
 const USAGE = `usage: npm run ctl -- <command>
   status

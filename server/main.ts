@@ -10,7 +10,8 @@ import { loadConfig } from './config/load-config.ts'
 import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
 import { createLogger } from './log.ts'
-import { formatProblem } from './problem.ts'
+import { formatProblem } from './common/problem.ts'
+import { ListenError } from './net/listeners.ts'
 import { LoadError, start, StartError } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
 
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
       logger,
     })
     process.on('SIGHUP', () => {
-      void server.reload().then((result) => {
+      void server.control.reload().then((result) => {
         logger.info({ ok: result.ok, problems: result.ok ? 0 : result.problems.length, zones: result.zones.map((z) => `${z.name} ${z.serial}`) }, 'reload on SIGHUP')
       })
     })
@@ -129,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return -1
   } catch (error) {
-    if (error instanceof StartError) {
+    if (error instanceof StartError || error instanceof ListenError) {
       logger.fatal(error.message)
       return EXIT.startup
     }

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
-import type { Problem } from '../problem.ts'
-import { parseListenAddress } from '../net/address.ts'
+import type { Problem } from '../common/problem.ts'
+import { parseListenAddress } from '../common/address.ts'
 import { configSchema, type Config } from './schema.ts'
 
 /** Where a key path of the config sits, for problems found after validation (cross-checks with zones). */

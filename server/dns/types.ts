@@ -55,12 +55,6 @@ export type Query = {
   readonly id: number
   /** Header bits echoed in the reply: RD (0x0100) and CD (0x0010). */
   readonly echoFlags: number
-  /**
-   * The question name's slot in the per-thread key cache: `slotKey(keySlot)` is its lowercase
-   * lookup key (see dns/name.ts), and per-snapshot name memos note outcomes there (dns/resolve-name.ts).
-   * Only until the name is resolved: resolving may give the slot to the name's parent.
-   */
-  readonly keySlot: number
   /** Wire length of the question name, which sits at offset 12. */
   readonly nameLength: number
   readonly qtype: number

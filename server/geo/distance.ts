@@ -1,7 +1,7 @@
 // How far a client is from a site. Great-circle distance when both have coordinates; otherwise
 // a coarse stand-in from country and continent, so sites placed only by country still sort sensibly.
 
-import type { Location } from '../gslb/types.ts'
+import type { Location } from './location.ts'
 
 const EARTH_RADIUS_KM = 6371
 /** Half the earth's circumference: farther than any real distance. */

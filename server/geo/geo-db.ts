@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises'
 import { Reader, type CityResponse } from 'maxmind'
-import type { Location } from '../gslb/types.ts'
+import type { Location } from './location.ts'
 
 export type Located = { readonly location: Location | undefined; readonly prefixLength: number }
 

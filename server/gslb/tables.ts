@@ -5,9 +5,10 @@
 
 import { AT_QNAME, makePlan, rcodePlan, type AnswerPlan } from '../dns/plan.ts'
 import { Rcode } from '../dns/types.ts'
+import type { Location } from '../geo/location.ts'
 import { effectiveAdminState, effectiveWeight, eligibility } from './eligibility.ts'
 import { smoothWeightedOrder } from './weighted.ts'
-import type { AdminView, Family, GslbName, HealthView, Location, PickReason, Server } from './types.ts'
+import type { AdminView, Family, GslbName, HealthView, PickReason, Server } from './types.ts'
 
 export type NearestSite = { readonly site: string; readonly location: Location | undefined; readonly weight: number; readonly plans: readonly AnswerPlan[] }
 

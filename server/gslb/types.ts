@@ -2,15 +2,9 @@
 
 import type { AdminStateName } from '../config/schema.ts'
 import type { AnswerPlan, CompiledRRset } from '../dns/plan.ts'
+import type { Location } from '../geo/location.ts'
 
 export type Family = 4 | 6
-
-export type Location = {
-  readonly lat: number | undefined
-  readonly lon: number | undefined
-  readonly country: string | undefined
-  readonly continent: string | undefined
-}
 
 export type Site = {
   readonly name: string

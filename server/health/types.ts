@@ -1,19 +1,8 @@
 // What the health checker probes and what it concludes.
 
-export type ProbeSpec =
-  | { readonly type: 'tcp'; readonly port: number }
-  | {
-      readonly type: 'http' | 'https'
-      readonly port: number
-      readonly method: string
-      readonly path: string
-      readonly host: string | undefined
-      readonly status: readonly number[]
-      /** Substring, or a regular expression written /like this/. */
-      readonly body: string | undefined
-      readonly verifyTls: boolean
-    }
-  | { readonly type: 'dns'; readonly port: number; readonly query: string; readonly qtype: 'A' | 'AAAA'; readonly expect: string | undefined }
+import type { ProbeResult, ProbeSpec } from './probes/types.ts'
+
+export type { ProbeResult, ProbeSpec } from './probes/types.ts'
 
 export type RiseFall = {
   readonly intervalMs: number
@@ -36,10 +25,6 @@ export type ProbeTarget = {
   readonly probe: ProbeSpec
   readonly rules: RiseFall
 }
-
-export type ProbeResult =
-  | { readonly ok: true; readonly ms: number }
-  | { readonly ok: false; readonly ms: number; readonly reason: 'timeout' | 'refused' | 'reset' | 'status' | 'body' | 'tls' | 'rcode' | 'error'; readonly detail: string }
 
 export type HealthState = 'unknown' | 'up' | 'down'
 

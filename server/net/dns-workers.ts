@@ -7,9 +7,10 @@ import type { Logger } from 'pino'
 import type { GeoSource } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import type { AdminView, HealthView } from '../gslb/types.ts'
-import type { Snapshot, ZoneSet } from '../state/snapshot.ts'
-import type { ListenAddress } from './address.ts'
-import type { QueryTotals } from './query-counts.ts'
+import type { Snapshot } from '../query/snapshot.ts'
+import type { ZoneSet } from '../zone/zone-set.ts'
+import type { ListenAddress } from '../common/address.ts'
+import type { QueryTotals } from '../metrics/query-counts.ts'
 import type { TcpOptions } from './tcp.ts'
 
 /** Everything a worker builds its snapshot from (structured-cloneable; the GeoIP bytes are shared). */
@@ -47,8 +48,8 @@ export type FromWorker =
 export type DnsWorkers = {
   /** The live worker threads, by worker number (a replaced one shows its successor). */
   threads(): readonly Worker[]
-  /** Sends the difference between two published snapshots to every worker. */
-  follow(before: Snapshot, after: Snapshot): void
+  /** Brings every worker to `snapshot`: each is sent what changed since the snapshot it was sent last. */
+  follow(snapshot: Snapshot): void
   /** Query counts each worker took since the last call, by worker number. */
   takeCounts(): Promise<(QueryTotals | undefined)[]>
   /** Resolves once every worker has applied every change sent so far (a port delivers in order). */
@@ -86,6 +87,8 @@ function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
 export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWorkers> {
   const { logger } = options
   const workers: Worker[] = []
+  /** The snapshot each worker was last brought to, by worker number. */
+  const sent: Snapshot[] = []
   let closing = false
   let nextId = 0
   const pending = new Map<number, (reply: FromWorker | undefined) => void>()
@@ -119,9 +122,11 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
   const spawn = (index: number): Promise<Worker> => {
     const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level }
     const worker = new Worker(THREAD_URL, { workerData: init })
-    // The current state first; changes published from now on queue up behind it in the worker's port.
-    worker.postMessage({ kind: 'inputs', state: workerState(options.current()) } satisfies ToWorker)
+    // The current state first; changes followed from now on queue up behind it in the worker's port.
+    const current = options.current()
+    worker.postMessage({ kind: 'inputs', state: workerState(current) } satisfies ToWorker)
     workers[index] = worker
+    sent[index] = current
     return new Promise((resolve, reject) => {
       let ready = false
       worker.on('message', (message: FromWorker) => {
@@ -166,9 +171,11 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
 
   return {
     threads: () => [...workers],
-    follow(before, after) {
-      const changes = workerChanges(before, after)
-      for (const worker of workers) for (const change of changes) worker.postMessage(change)
+    follow(snapshot) {
+      workers.forEach((worker, index) => {
+        for (const change of workerChanges(sent[index] as Snapshot, snapshot)) worker.postMessage(change)
+        sent[index] = snapshot
+      })
     },
     async takeCounts() {
       return (await askAll((id) => ({ kind: 'take-counts', id }))).map((reply) => (reply?.kind === 'counts' ? reply.totals : undefined))

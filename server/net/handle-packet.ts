@@ -2,13 +2,13 @@
 // read once at the top, so a reload swapping it in between can't mix two versions in one reply.
 
 import type { Logger } from 'pino'
-import { answer } from '../dns/answer.ts'
+import { answer } from '../query/answer.ts'
 import { Rcode, type ClientInfo, type Transport } from '../dns/types.ts'
 import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
 import { encodeReject, encodeResponse, udpLimit } from '../dns/wire/encode.ts'
-import type { Store } from '../state/store.ts'
+import type { Store } from '../query/store.ts'
 import { nameToText } from '../dns/name.ts'
-import type { QueryCounter } from './query-counts.ts'
+import type { QueryCounter } from '../metrics/query-counts.ts'
 
 const TCP_LIMIT = 65535
 

@@ -34,3 +34,7 @@ export function listenUdp(host: string, port: number, family: 4 | 6, handle: Pac
     })
   })
 }
+
+export function closeUdp(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => socket.close(() => resolve()))
+}

@@ -4,21 +4,9 @@
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { AdminStateName } from '../config/schema.ts'
+import type { AdminFile, AdminRecord, AdminStore } from './admin-state.ts'
+import { appendAudit } from './audit-log.ts'
 import { writeSynced } from './synced-write.ts'
-
-export type AdminRecord = {
-  readonly state: AdminStateName
-  readonly weight: number | undefined
-  readonly reason: string
-  readonly actor: string
-  readonly at: string
-}
-
-export type AdminFile = {
-  readonly servers: Readonly<Record<string, AdminRecord>>
-  readonly sites: Readonly<Record<string, AdminRecord>>
-}
 
 export const EMPTY_ADMIN_FILE: AdminFile = Object.freeze({ servers: {}, sites: {} })
 
@@ -50,6 +38,17 @@ export function persistAdminFile(path: string, file: AdminFile): void {
     fsyncSync(dir)
   } finally {
     closeSync(dir)
+  }
+}
+
+/** The AdminStore of one machine: the state file, replaced whole on each change, and the audit log beside it. */
+export function localAdminStore(stateFile: string, auditLog: string, initial: AdminFile): AdminStore {
+  return {
+    initial,
+    async commit(next, entry) {
+      persistAdminFile(stateFile, next)
+      appendAudit(auditLog, entry)
+    },
   }
 }
 

@@ -3,10 +3,10 @@
 
 import { effectiveAdminState, effectiveWeight, eligibility } from '../gslb/eligibility.ts'
 import type { Server } from '../gslb/types.ts'
-import { lbNodeProbes, siteStatus, type LbEvents } from '../health/health-view.ts'
+import { lbNodeProbes, siteStatus, type LbEvents } from './health-view.ts'
 import type { ProbeTarget, TargetHealth } from '../health/types.ts'
-import type { AdminFile } from './admin-state-file.ts'
-import type { Snapshot } from './snapshot.ts'
+import type { AdminFile } from './admin-state.ts'
+import type { Snapshot } from '../query/snapshot.ts'
 
 export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetHealth }
 

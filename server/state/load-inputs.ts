@@ -6,16 +6,14 @@
 import { dirname, resolve } from 'node:path'
 import { loadConfig } from '../config/load-config.ts'
 import type { Config } from '../config/schema.ts'
-import type { CompiledZone } from '../dns/compile.ts'
 import { openGeoDb, readGeoSource, type GeoDb } from '../geo/geo-db.ts'
 import { buildGslb, type GslbConfig } from '../gslb/build.ts'
-import type { Problem } from '../problem.ts'
+import type { Problem } from '../common/problem.ts'
 import { loadZoneFolder } from '../zone/load-zones.ts'
-import { zoneSet, type ZoneSet } from './snapshot.ts'
+import { zoneSet, type ZoneSet } from '../zone/zone-set.ts'
 
 export type Inputs = {
   readonly config: Config
-  readonly zonesByFile: ReadonlyMap<string, CompiledZone>
   readonly zones: ZoneSet
   readonly gslb: GslbConfig
   readonly geo: GeoDb | undefined
@@ -40,16 +38,8 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
   }
   const folder = loadZoneFolder(sources.zonesDir)
   if (!folder.ok) return { ok: false, problems: folder.problems }
-  const zonesByFile = new Map<string, CompiledZone>()
-  const zoneProblems: Problem[] = []
-  for (const load of folder.loads) {
-    if (load.ok) {
-      zonesByFile.set(load.file, load.zone)
-      continue
-    }
-    zoneProblems.push(...load.problems)
-  }
-  const zones = zoneSet([...zonesByFile.values()])
+  const zones = zoneSet(folder.loads.flatMap((load) => (load.ok ? [load.zone] : [])))
+  const zoneProblems = folder.loads.flatMap((load) => (load.ok ? [] : load.problems))
 
   let geo: GeoDb | undefined
   if (config.geoip && sources.configFile) {
@@ -63,5 +53,5 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
   const gslb = buildGslb(config, zones, locate)
   // A broken zone file often surfaces here as a GSLB name "in no zone": report its own lines too.
   if (!gslb.ok) return { ok: false, problems: [...zoneProblems, ...gslb.problems] }
-  return { ok: true, inputs: { config, zonesByFile, zones, gslb: gslb.gslb, geo }, zoneProblems }
+  return { ok: true, inputs: { config, zones, gslb: gslb.gslb, geo }, zoneProblems }
 }

@@ -3,8 +3,8 @@
 
 import { isSubdomain, nameKey, nameToText } from '../dns/name.ts'
 import { RRType } from '../dns/types.ts'
-import type { Problem } from '../problem.ts'
-import type { RRset, ZoneNode } from './zone.ts'
+import type { Problem } from '../common/problem.ts'
+import type { RRset, ZoneNode } from './model.ts'
 
 export function checkZone(apex: ZoneNode, nodes: ReadonlyMap<string, ZoneNode>, file: string): Problem[] {
   const problems: Problem[] = []

@@ -3,11 +3,11 @@
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { compileZone, type CompiledZone } from '../dns/compile.ts'
+import { compileZone, type CompiledZone } from './compile.ts'
 import { nameToText, parseName } from '../dns/name.ts'
-import type { Problem } from '../problem.ts'
+import type { Problem } from '../common/problem.ts'
 import { parseZoneFile } from './parse-zone.ts'
-import { buildZone } from './zone.ts'
+import { buildZone } from './build-zone.ts'
 
 export type ZoneLoad =
   | { readonly ok: true; readonly file: string; readonly zone: CompiledZone }

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path'
 import { parseName } from '../dns/name.ts'
 import { RRType, typeFromName } from '../dns/types.ts'
-import type { Problem, ProblemCode } from '../problem.ts'
+import type { Problem, ProblemCode } from '../common/problem.ts'
 import { lexMasterFile, type Token } from './lexer.ts'
 import { parseRData, type RData } from './rdata.ts'
 import { looksLikeTtl, parseTtl } from './ttl.ts'

@@ -3,7 +3,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
-import type { LbEvent } from '../../server/start.ts'
+import type { LbEvent } from '../../server/state/control.ts'
 
 function app(token: string | undefined) {
   const events: LbEvent[] = []
@@ -16,10 +16,9 @@ function app(token: string | undefined) {
       status: () => { throw new Error('unused') },
       metrics: () => Promise.reject(new Error('unused')),
       reload: () => Promise.reject(new Error('unused')),
-      setAdminState: () => ({ ok: false, status: 404, message: 'unused' }),
+      setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),
       subscribe: () => () => undefined,
-      applied: async () => undefined,
-      lbEvent: (event) => {
+      lbEvent: async (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)
         return { ok: true }

@@ -4,9 +4,7 @@ import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
 import { parseTokens } from '../../admin/auth.ts'
-import type { AdminChange, AdminTarget } from '../../server/state/admin-control.ts'
-import type { StatusView } from '../../server/state/explain.ts'
-import type { Control, ReloadResult } from '../../server/start.ts'
+import type { AdminChange, AdminTarget, Control, ReloadResult, StatusView } from '../../server/state/control.ts'
 
 const STATUS = {
   generation: 3,
@@ -19,12 +17,11 @@ function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
   const changes: { target: AdminTarget; change: AdminChange; actor: string }[] = []
   const control: Control = {
     zonesLoaded: () => options.zones ?? 1,
-    applied: async () => undefined,
     status: () => STATUS,
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },
-    lbEvent: () => ({ ok: true }),
-    setAdminState: (target, change, actor) => {
+    lbEvent: async () => ({ ok: true }),
+    setAdminState: async (target, change, actor) => {
       if (target.kind === 'site' && target.site !== 'tokyo') return { ok: false, status: 404, message: `no site named '${target.site}'` }
       changes.push({ target, change, actor })
       return { ok: true, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }

@@ -105,13 +105,13 @@ describe('reloads', () => {
       const good = readFileSync(config, 'utf8')
       // One good change (failover order) and one bad (an unknown site): neither may apply.
       writeFileSync(config, good.replace('order: [tokyo, [osaka, frankfurt]]', 'order: [osaka, tokyo]').replace('policy: weighted', 'policy: weighted\n    weights: { nowhere: 1 }'))
-      const result = await server.reload()
+      const result = await server.control.reload()
       expect(result).toMatchObject({ ok: false })
       expect(result.ok ? [] : result.problems.map((p) => `${p.line} ${p.message}`)).toEqual([`21 names.www.gslb.test..weights.nowhere: no site named 'nowhere'`])
       expect((await dig(server.port, ['fo.gslb.test'])).answer).toEqual([`fo.gslb.test. 30 IN A ${TOKYO}`])
 
       writeFileSync(config, good.replace('order: [tokyo, [osaka, frankfurt]]', 'order: [osaka, tokyo]').replace(/  www\.gslb\.test\.:\n    policy: weighted\n/, ''))
-      expect(await server.reload()).toMatchObject({ ok: true, changes: { zonesAdded: [], zonesRemoved: [], namesAdded: [], namesRemoved: ['www.gslb.test.'] } })
+      expect(await server.control.reload()).toMatchObject({ ok: true, changes: { zonesAdded: [], zonesRemoved: [], namesAdded: [], namesRemoved: ['www.gslb.test.'] } })
       expect((await dig(server.port, ['fo.gslb.test'])).answer).toEqual([`fo.gslb.test. 30 IN A ${OSAKA}`])
     } finally {
       await server.close()
@@ -126,7 +126,7 @@ describe('reloads', () => {
       // The ASN database has no locations: the London client can't be placed.
       expect((await dig(server.port, ['+subnet=81.2.69.142/32', 'geo.gslb.test'])).answer).toHaveLength(3)
       cpSync('zones/geoip/GeoLite2-City-Test.mmdb', join(dir, 'geo.mmdb'))
-      expect(await server.reload()).toMatchObject({ ok: true })
+      expect(await server.control.reload()).toMatchObject({ ok: true })
       expect((await dig(server.port, ['+subnet=81.2.69.142/32', 'geo.gslb.test'])).answer).toEqual([`geo.gslb.test. 20 IN A ${FRANKFURT}`])
     } finally {
       await server.close()

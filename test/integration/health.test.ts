@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lbNodeProbes, siteStatus } from '../../server/health/health-view.ts'
 import { startBackend, type Backend } from '../support/backend.ts'
 import { dig } from '../support/dig.ts'
 import { startTestServer, type LogSink } from '../support/server.ts'
@@ -118,7 +117,7 @@ describe('health checks', () => {
 })
 
 describe('LB pairs', () => {
-  const pair = () => siteStatus(server.store.current.gslb.config.sites.get('a')!, lbNodeProbes(server.probes().map((p) => p.target), new Map(server.probes().map((p) => [p.target.id, p.health]))), new Map())
+  const pair = () => server.control.status().sites.find((s) => s.name === 'a')!.lbPair
 
   it('shows the pair degraded when one LB node fails its probe, and keeps answering the VIP', async () => {
     await until((a) => a.includes(A), 3000)
@@ -131,17 +130,17 @@ describe('LB pairs', () => {
   })
 
   it('takes the VIP out at once when every node reports FAULT, and back on MASTER', async () => {
-    expect(server.lbEvent({ site: 'a', node: 'a-lb1', state: 'FAULT' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb1', state: 'FAULT' })).toEqual({ ok: true })
     expect(await answers()).toContain(A)
-    expect(server.lbEvent({ site: 'a', node: 'a-lb2', state: 'STOP' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'STOP' })).toEqual({ ok: true })
     // No probe interval has to pass: the next query already sees it.
     expect(await answers()).not.toContain(A)
-    expect(server.lbEvent({ site: 'a', node: 'a-lb2', state: 'MASTER' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'MASTER' })).toEqual({ ok: true })
     expect(await answers()).toContain(A)
   })
 
-  it('rejects events for unknown sites and nodes', () => {
-    expect(server.lbEvent({ site: 'nowhere', node: 'x', state: 'FAULT' })).toEqual({ ok: false, message: "no site named 'nowhere'" })
-    expect(server.lbEvent({ site: 'a', node: 'a-lb9', state: 'FAULT' })).toEqual({ ok: false, message: "site a has no LB node named 'a-lb9'" })
+  it('rejects events for unknown sites and nodes', async () => {
+    expect(await server.control.lbEvent({ site: 'nowhere', node: 'x', state: 'FAULT' })).toEqual({ ok: false, message: "no site named 'nowhere'" })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb9', state: 'FAULT' })).toEqual({ ok: false, message: "site a has no LB node named 'a-lb9'" })
   })
 })

@@ -3,7 +3,6 @@
 
 import { MAX_LABEL, MAX_NAME_WIRE } from '../name.ts'
 import { RRType, Rcode, type ClientSubnet, type Edns, type Query } from '../types.ts'
-import { KEY_HASH_SEED, keyHashStep, keySlot } from './key-cache.ts'
 
 /** Header fields every reply echoes. */
 export type ReplyHeader = { readonly id: number; readonly opcode: number; readonly echoFlags: number }
@@ -30,10 +29,6 @@ const HEADER = 12
 const FLAG_QR = 0x8000
 const ECHO_FLAGS = 0x0100 | 0x0010 // RD, CD
 
-// Scratch for lowercasing the question name, and its hash; decoding is synchronous, so one serves all.
-const keyScratch = Buffer.allocUnsafe(MAX_NAME_WIRE)
-let keyHash = 0
-
 export function decodeQuery(packet: Uint8Array): Decoded {
   if (packet.length < HEADER) return DROP_SHORT
   const flags = (packet[2] as number) << 8 | (packet[3] as number)
@@ -41,7 +36,7 @@ export function decodeQuery(packet: Uint8Array): Decoded {
   if (flags & FLAG_QR) return DROP_QR_SET
   const opcode = (flags >>> 11) & 0xf
   const qdcount = u16(packet, 4)
-  const question = qdcount === 1 ? readQuestionName(packet) : -1
+  const question = qdcount === 1 ? questionNameLength(packet) : -1
   if (opcode !== 0) return reject(packet, Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0)
   if (question < 0 || packet.length < HEADER + question + 4) return reject(packet, Rcode.FORMERR)
   const nameLength = question
@@ -73,7 +68,7 @@ export function decodeQuery(packet: Uint8Array): Decoded {
   if (offset !== packet.length) return reject(packet, Rcode.FORMERR, nameLength, edns)
   // RFC 6891 §6.1.3: we speak EDNS version 0 only.
   if (edns && edns.version > 0) return reject(packet, Rcode.BADVERS, nameLength, edns)
-  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, keySlot: keySlot(keyScratch, 0, nameLength, keyHash), nameLength, qtype, qclass, edns }
+  return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, nameLength, qtype, qclass, edns }
 }
 
 function reject(packet: Uint8Array, rcode: number, nameLength = 0, edns: Edns | undefined = undefined): Reject {
@@ -86,30 +81,19 @@ function u16(packet: Uint8Array, at: number): number {
 }
 
 /**
- * Reads the uncompressed question name at offset 12 into `keyScratch`, lowercased, and its hash
- * into `keyHash`. Returns its wire length, or -1 when it is malformed (pointer, bad label, too
- * long, past the end).
+ * Wire length of the question name at offset 12, or -1 when it is malformed (a pointer: there is
+ * nothing before it to point to; a bad label; too long; past the end). Its own loop, not
+ * name.ts's wireNameLength: zone loading calls that one with other arrays, and V8 keeps one set of
+ * type feedback per function.
  */
-function readQuestionName(packet: Uint8Array): number {
+function questionNameLength(packet: Uint8Array): number {
   let at = HEADER
-  let hash = KEY_HASH_SEED
   for (;;) {
     const length = packet[at]
     if (length === undefined || length > MAX_LABEL) return -1
     const end = at + length + 1
     if (end - HEADER > MAX_NAME_WIRE || end > packet.length) return -1
-    keyScratch[at - HEADER] = length
-    hash = keyHashStep(hash, length)
-    for (let i = at + 1; i < end; i++) {
-      const b = packet[i] as number
-      const lower = b >= 0x41 && b <= 0x5a ? b | 0x20 : b
-      keyScratch[i - HEADER] = lower
-      hash = keyHashStep(hash, lower)
-    }
-    if (length === 0) {
-      keyHash = hash
-      return end - HEADER
-    }
+    if (length === 0) return end - HEADER
     at = end
   }
 }

@@ -4,8 +4,9 @@
 // since every name pointer is an offset into the question. Direct-mapped and fixed in size per
 // thread; it holds ids, not plans, so a reload frees the old snapshot at once (ids are not reused).
 
-// The byte loops here and in key-cache.ts are their own, not encode's copyBytes: V8 keeps one set
-// of type feedback per function, and sharing it with these callers made every query ~35 ns slower.
+// The byte loops here (and in query/name-slots.ts) are their own, not encode's copyBytes: V8 keeps
+// one set of type feedback per function, and sharing it with these callers made every query ~35 ns
+// slower.
 
 const SLOTS = 4096
 /** Larger sections are encoded every time. */

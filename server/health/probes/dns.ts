@@ -3,7 +3,7 @@
 
 import dns2 from 'dns2'
 import { isIPv6 } from 'node:net'
-import type { ProbeResult, ProbeSpec } from '../types.ts'
+import type { ProbeResult, ProbeSpec } from './types.ts'
 import { failure } from './failure.ts'
 
 type DnsSpec = Extract<ProbeSpec, { type: 'dns' }>

@@ -5,7 +5,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import { isIPv6 } from 'node:net'
-import type { ProbeResult, ProbeSpec } from '../types.ts'
+import type { ProbeResult, ProbeSpec } from './types.ts'
 import { failure } from './failure.ts'
 
 const MAX_BODY = 64 * 1024

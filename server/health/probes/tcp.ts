@@ -1,7 +1,7 @@
 // TCP probe: connect and close within the timeout. Never rejects.
 
 import net from 'node:net'
-import type { ProbeResult } from '../types.ts'
+import type { ProbeResult } from './types.ts'
 import { failure } from './failure.ts'
 
 export function probeTcp(address: string, port: number, timeoutMs: number, sourceAddress: string | undefined): Promise<ProbeResult> {

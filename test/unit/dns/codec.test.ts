@@ -3,15 +3,15 @@
 import dns2 from 'dns2'
 import { pino } from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { resolveName, type ResolvedName } from '../../../server/dns/resolve-name.ts'
-import { RRType, Rcode, type Query, type Transport } from '../../../server/dns/types.ts'
+import { RRType, Rcode, type Transport } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
-import { KEY_SLOTS, slotKey, slotOutcome, TRANSIENT_SLOT } from '../../../server/dns/wire/key-cache.ts'
 import { createPacketHandler, type PacketHandler } from '../../../server/net/handle-packet.ts'
+import { CACHED_NAMES, internName, slotKey } from '../../../server/query/name-slots.ts'
+import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, withAdmin, withHealth } from '../../../server/query/snapshot.ts'
+import { createStore, type Store } from '../../../server/query/store.ts'
 import { loadInputs } from '../../../server/state/load-inputs.ts'
-import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, withAdmin, withHealth, zoneSet } from '../../../server/state/snapshot.ts'
-import { createStore, type Store } from '../../../server/state/store.ts'
 import { loadZoneFolder } from '../../../server/zone/load-zones.ts'
+import { zoneSet } from '../../../server/zone/zone-set.ts'
 import { buildQuery, type QueryOptions } from '../../support/query.ts'
 import { fuzzPacket, seededRandom } from '../../support/random.ts'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -50,8 +50,8 @@ function manyMx(count: number): string {
   return lines.join('\n') + '\n'
 }
 
-/** More names than the key cache has slots, so some must share one (and its memo slot). */
-const CROWD = Array.from({ length: KEY_SLOTS + 500 }, (_, i) => ({ name: `n${i}.crowd.codec.test`, address: `10.1.${i >> 8}.${i & 255}` }))
+/** More names than the name slots hold, so some must share one (and what its memo notes). */
+const CROWD = Array.from({ length: CACHED_NAMES + 500 }, (_, i) => ({ name: `n${i}.crowd.codec.test`, address: `10.1.${i >> 8}.${i & 255}` }))
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'signpost-codec-'))
@@ -153,49 +153,7 @@ describe('section cache (a repeated answer is copied, not re-encoded)', () => {
   })
 })
 
-describe('lookup keys', () => {
-  it('names that differ only in case get one key; 5,000 names asked twice each get their own', () => {
-    const key = (name: string): string => slotKey((decodeQuery(buildQuery(name, 1)) as Query).keySlot)
-    expect(key('WwW.Codec.TEST')).toBe(key('www.codec.test'))
-    const names = Array.from({ length: 5000 }, (_, i) => `n${i}.x${i % 7}.codec.test`)
-    for (const round of [1, 2]) {
-      for (const name of round === 1 ? names : [...names].reverse()) expect(keyAsDottedText(key(name.toUpperCase()))).toBe(name)
-    }
-  })
-})
-
-describe('key cache and name memo', () => {
-  const slotOf = (name: string): number => (decodeQuery(buildQuery(name, RRType.A)) as Query).keySlot
-  const resolve = (name: string): ResolvedName | undefined => resolveName(store.current, slotOf(name))
-
-  it('1,000 names asked in a cycle are all remembered (names sharing a set do not evict each other)', () => {
-    const names = Array.from({ length: 1000 }, (_, i) => `n${i}.crowd.codec.test`)
-    names.forEach(slotOf) // first sightings: stored where a set has room, else noted as seen
-    const stored = names.map(slotOf)
-    const forgotten = names.filter((name, i) => stored[i] === TRANSIENT_SLOT || slotOf(name) !== stored[i]).length
-    // Direct-mapped, 46% of such a set of names shared a slot and were forgotten on every pass.
-    expect(forgotten).toBeLessThan(30)
-  })
-
-  it('names asked once (a random-subdomain flood) neither get stored nor evict a hot name', () => {
-    const hot = 'n4000.crowd.codec.test'
-    slotOf(hot)
-    const remembered = slotOf(hot)
-    expect(remembered).not.toBe(TRANSIENT_SLOT)
-    for (let i = 0; i < 20_000; i++) expect(resolve(`flood${i}.codec.test`)).toMatchObject({ exact: false }) // NXDOMAIN all the same
-    expect(slotOf(hot)).toBe(remembered)
-  })
-
-  it('a repeated name is answered from the memo its slot notes; names with one outcome share it', () => {
-    resolve('mail.codec.test') // a first sighting, where the flood above filled its set
-    const mail = resolve('mail.codec.test')
-    expect(slotOutcome(slotOf('mail.codec.test'), store.current.resolved.serial)).toBeGreaterThanOrEqual(0)
-    expect(resolve('mail.codec.test')).toBe(mail)
-    expect(mail).toMatchObject({ exact: true })
-    // Two names that don't exist, below the same node: one outcome.
-    expect(resolve('nothing-here.codec.test')).toBe(resolve('nor-here.codec.test'))
-  })
-
+describe('names of the longest wire length', () => {
   it('names of the longest wire length (255 octets) are kept whole and told apart', () => {
     const labels = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(45)}`
     const wild = `${labels}.wild.codec.test`
@@ -282,7 +240,7 @@ describe('decode outcomes', () => {
     const decoded = decodeQuery(packet)
     expect(decoded.kind).toBe('query')
     if (decoded.kind !== 'query') return
-    expect(slotKey(decoded.keySlot)).toBe('\x03www\x05codec\x04test\x00')
+    expect(slotKey(internName(packet, 12, decoded.nameLength))).toBe('\x03www\x05codec\x04test\x00')
     const reply = Packet.parse(Buffer.from(handle(packet, client, 'udp') as Uint8Array))
     expect(reply.questions[0]?.name).toBe('WwW.Codec.TEST')
   })
@@ -309,7 +267,7 @@ describe('fuzzing (seeded, bounded)', () => {
       const packet = fuzzPacket(random, seeds)
       const decoded = decodeQuery(packet)
       outcomes[decoded.kind]++
-      const key = decoded.kind === 'query' ? slotKey(decoded.keySlot) : '' // answering may give the slot to the name's parent
+      const key = decoded.kind === 'query' ? slotKey(internName(packet, 12, decoded.nameLength)) : '' // answering may give the slot to the name's parent
       const reply = handle(packet, client, i % 2 === 0 ? 'udp' : 'tcp')
       if (decoded.kind === 'drop') {
         expect(reply).toBeUndefined()

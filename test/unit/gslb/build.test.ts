@@ -2,13 +2,13 @@
 
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../server/config/load-config.ts'
-import { compileZone } from '../../../server/dns/compile.ts'
+import { compileZone } from '../../../server/zone/compile.ts'
 import { parseName } from '../../../server/dns/name.ts'
 import { buildGslb } from '../../../server/gslb/build.ts'
-import { formatProblem } from '../../../server/problem.ts'
-import { zoneSet } from '../../../server/state/snapshot.ts'
+import { formatProblem } from '../../../server/common/problem.ts'
+import { zoneSet } from '../../../server/zone/zone-set.ts'
 import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
-import { buildZone } from '../../../server/zone/zone.ts'
+import { buildZone } from '../../../server/zone/build-zone.ts'
 
 const ZONE = '$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 192.0.2.20\nalias CNAME www\n'
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { nameToText, parseName } from '../../../server/dns/name.ts'
 import { typeName } from '../../../server/dns/types.ts'
 import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
-import { buildZone } from '../../../server/zone/zone.ts'
+import { buildZone } from '../../../server/zone/build-zone.ts'
 
 const origin = (text: string): Uint8Array => {
   const parsed = parseName(text, undefined)

@@ -6,15 +6,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { CompiledNode, CompiledZone } from '../../../server/dns/compile.ts'
 import { nameKey, nameToText } from '../../../server/dns/name.ts'
-import { findZone, resolveName } from '../../../server/dns/resolve-name.ts'
-import { RRType, type Query } from '../../../server/dns/types.ts'
+import { RRType } from '../../../server/dns/types.ts'
 import { decodeQuery } from '../../../server/dns/wire/decode.ts'
-import { slotBelowOutcome } from '../../../server/dns/wire/key-cache.ts'
-import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, zoneSet, type Snapshot } from '../../../server/state/snapshot.ts'
-import { closestEncloser } from '../../../server/zone/lookup.ts'
+import { internName, notedBelow } from '../../../server/query/name-slots.ts'
+import { resolveName } from '../../../server/query/resolve-name.ts'
+import { buildSnapshot, EMPTY_GSLB, NO_ADMIN, type Snapshot } from '../../../server/query/snapshot.ts'
+import type { CompiledNode, CompiledZone } from '../../../server/zone/compile.ts'
 import { loadZoneFolder } from '../../../server/zone/load-zones.ts'
+import { closestEncloser } from '../../../server/zone/lookup.ts'
+import { findZone, zoneSet } from '../../../server/zone/zone-set.ts'
 import { buildQuery } from '../../support/query.ts'
 import { seededRandom } from '../../support/random.ts'
 
@@ -52,7 +53,13 @@ beforeAll(() => {
   snapshot = buildSnapshot(1, zoneSet(folder.loads.flatMap((l) => (l.ok ? [l.zone] : []))), EMPTY_GSLB, new Map(), NO_ADMIN, undefined)
 })
 
-const slotOf = (name: string): number => (decodeQuery(buildQuery(name, RRType.A)) as Query).keySlot
+/** The question of a query for `name`, as resolveName takes it. */
+function question(name: string): { packet: Uint8Array; nameLength: number } {
+  const packet = buildQuery(name, RRType.A)
+  const decoded = decodeQuery(packet)
+  if (decoded.kind !== 'query') throw new Error(`${name}: ${decoded.kind}`)
+  return { packet, nameLength: decoded.nameLength }
+}
 
 /** The plain lookup: zone origin, closest encloser and whether it is the name itself. */
 function looked(name: string): string {
@@ -64,7 +71,8 @@ function looked(name: string): string {
 }
 
 function resolved(name: string): string {
-  const outcome = resolveName(snapshot, slotOf(name))
+  const { packet, nameLength } = question(name)
+  const outcome = resolveName(snapshot, packet, nameLength)
   return outcome ? place(outcome.zone, outcome.node, outcome.exact) : 'no zone'
 }
 
@@ -94,8 +102,8 @@ describe('name resolution through the memo', () => {
 
   it("names asked once below one parent are resolved from the outcome noted in the parent's slot", () => {
     for (let i = 0; i < 50; i++) expect(resolved(`flood${i}.parent.test`)).toBe('parent.test. parent.test. false')
-    const parent = slotOf('parent.test')
-    expect(slotBelowOutcome(parent, snapshot.resolved.serial)).toBeGreaterThanOrEqual(0)
+    const { packet, nameLength } = question('parent.test')
+    expect(notedBelow(snapshot.cache.names, internName(packet, 12, nameLength))).toBeGreaterThanOrEqual(0)
     // The node names below that parent still resolve to themselves.
     expect(resolved('www.parent.test')).toBe(looked('www.parent.test'))
     expect(resolved('child.parent.test')).toBe(looked('child.parent.test'))

@@ -1,39 +1,14 @@
-// The zone model: records grouped into RRsets per owner node, every empty non-terminal present
-// as a node (RFC 4592 §2.2.2 needs them to tell NODATA from NXDOMAIN), and each node's place
-// relative to zone cuts worked out once.
+// Parsed records into the zone model (model.ts): records grouped into RRsets per owner node, every
+// empty non-terminal present as a node (RFC 4592 §2.2.2 needs them to tell NODATA from NXDOMAIN),
+// and each node's place relative to zone cuts worked out once; then the checks of check-zone.ts.
 
 import { isSubdomain, nameKey, parentName } from '../dns/name.ts'
 import { RRType } from '../dns/types.ts'
-import type { Problem } from '../problem.ts'
+import type { Problem } from '../common/problem.ts'
 import { checkZone } from './check-zone.ts'
 import type { ParsedZone, ZoneRecord } from './parse-zone.ts'
 import type { RData } from './rdata.ts'
-
-export type RRset = {
-  readonly type: number
-  /** RFC 2181 §5.2: one TTL per RRset; the first record's wins. */
-  readonly ttl: number
-  readonly rdatas: readonly RData[]
-  readonly file: string
-  readonly line: number
-}
-
-export type ZoneNode = {
-  readonly name: Uint8Array
-  readonly key: string
-  readonly rrsets: ReadonlyMap<number, RRset>
-  /** The zone cut at or above this node (never the apex), if any. */
-  readonly cut: ZoneNode | undefined
-}
-
-export type Zone = {
-  readonly origin: Uint8Array
-  readonly key: string
-  readonly file: string
-  readonly apex: ZoneNode
-  readonly nodes: ReadonlyMap<string, ZoneNode>
-  readonly serial: number
-}
+import type { RRset, Zone, ZoneNode } from './model.ts'
 
 export type ZoneResult = { readonly ok: true; readonly zone: Zone } | { readonly ok: false; readonly problems: readonly Problem[] }
 

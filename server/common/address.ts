@@ -1,4 +1,5 @@
-// Listen addresses as operators write them: `127.0.0.1:5353`, `[::1]:53`.
+// IP addresses as operators write them: listen addresses (`127.0.0.1:5353`, `[::1]:53`) and VIPs
+// in their one canonical text form, so config, GSLB tables and admin targets compare alike.
 
 import ipaddr from 'ipaddr.js'
 import { isIP } from 'node:net'

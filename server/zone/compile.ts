@@ -1,13 +1,13 @@
-// Compile, don't interpret: when a snapshot is built, every RRset is encoded to wire form and every
+// Compile, don't interpret: when a zone is loaded, every RRset is encoded to wire form and every
 // answer a node can give (per type, NODATA, CNAME chains, referral, wildcard synthesis) becomes a
 // ready AnswerPlan. A query then only finds the node and copies bytes (NSD and Knot work this way).
 
-import { isSubdomain, labelOffsets, nameKey } from './name.ts'
-import { RRType, Rcode } from './types.ts'
-import { AT_QNAME, makePlan, NONE, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from './plan.ts'
-import type { RData } from '../zone/rdata.ts'
-import type { RRset, Zone, ZoneNode } from '../zone/zone.ts'
-import { closestEncloser, wildcardKey } from '../zone/lookup.ts'
+import { isSubdomain, labelOffsets, nameKey } from '../dns/name.ts'
+import { RRType, Rcode } from '../dns/types.ts'
+import { AT_QNAME, makePlan, NONE, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from '../dns/plan.ts'
+import type { RData } from './rdata.ts'
+import type { RRset, Zone, ZoneNode } from './model.ts'
+import { closestEncloser, wildcardKey } from './lookup.ts'
 
 /** Answers a node gives for a query name that is the node's own name, or one it synthesizes (wildcard). */
 export type NodePlans = {

@@ -1,16 +1,17 @@
 // The DNS decision, pure: (query, client, snapshot, turn) → AnswerPlan plus the ECS scope it used.
-// No I/O, no clock; `turn` is the rotation counter the caller passes in. The only write is to the
-// snapshot's name memo, which changes no answer. Steps as in RFC 1034 §4.3.2: find the zone, find
-// the node, then referral, GSLB choice, exact answer, wildcard or NXDOMAIN.
+// No I/O, no clock; `turn` is the rotation counter the caller passes in. The only writes are to the
+// snapshot's caches (where names resolve, the nearest site per location), which change no answer.
+// Steps as in RFC 1034 §4.3.2: find the zone, find the node, then referral, GSLB choice, exact
+// answer, wildcard or NXDOMAIN.
 
-import type { NodePlans } from './compile.ts'
-import { rcodePlan, type AnswerPlan } from './plan.ts'
-import { RRClass, RRType, Rcode, type ClientInfo, type Query } from './types.ts'
+import { rcodePlan, type AnswerPlan } from '../dns/plan.ts'
+import { RRClass, RRType, Rcode, type ClientInfo, type Query } from '../dns/types.ts'
 import { locateClient } from '../geo/client-location.ts'
-import { distanceKm } from '../geo/distance.ts'
-import type { FamilyTable, NameTables, NearestSite } from '../gslb/tables.ts'
-import type { Snapshot } from '../state/snapshot.ts'
+import { nearestFor } from '../gslb/nearest.ts'
+import type { FamilyTable, NameTables } from '../gslb/tables.ts'
+import type { NodePlans } from '../zone/compile.ts'
 import { resolveName } from './resolve-name.ts'
+import type { Snapshot } from './snapshot.ts'
 
 export type Answer = {
   readonly plan: AnswerPlan
@@ -31,7 +32,7 @@ export function answer(query: Query, client: ClientInfo, snapshot: Snapshot, tur
   if (query.qclass !== RRClass.IN) return REFUSED
   // Zone transfers are not offered.
   if (query.qtype === RRType.AXFR || query.qtype === RRType.IXFR) return REFUSED
-  const resolved = resolveName(snapshot, query.keySlot)
+  const resolved = resolveName(snapshot, query.packet, query.nameLength)
   if (!resolved) return REFUSED
   const { zone, node, exact, tables } = resolved
   if (node.referral && !(exact && node.isCut && query.qtype === RRType.DS)) return plain(node.referral)
@@ -58,28 +59,9 @@ function gslbAnswer(tables: NameTables, table: FamilyTable, query: Query, client
       // The answer depended on the client's network as the database drew it.
       const scope = subnet && subnet.sourcePrefix > 0 && located ? located.prefixLength : 0
       const location = located?.location
-      let site: NearestSite | null | undefined
-      if (location) {
-        site = table.memo.get(location)
-        if (site === undefined) table.memo.set(location, (site = nearestSite(table.sites, location) ?? null))
-      }
+      const site = location ? nearestFor(table, location) : null
       const plans = site ? site.plans : table.unlocated
       return { plan: plans[turn % plans.length] as AnswerPlan, scope, tables, table }
     }
   }
-}
-
-/** The closest site; a tie goes to the higher weight, then to the first listed. */
-export function nearestSite(sites: readonly NearestSite[], client: NonNullable<NearestSite['location']>): NearestSite | undefined {
-  let best: NearestSite | undefined
-  let bestDistance = Infinity
-  for (const site of sites) {
-    if (!site.location) continue
-    const distance = distanceKm(client, site.location)
-    if (distance < bestDistance || (distance === bestDistance && best && site.weight > best.weight)) {
-      best = site
-      bestDistance = distance
-    }
-  }
-  return best
 }

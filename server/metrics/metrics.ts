@@ -3,10 +3,10 @@
 // counting costs the hot path almost nothing.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { AnswerPlan } from './dns/plan.ts'
-import type { ProbeResult, ProbeTarget } from './health/types.ts'
-import { addTotals, createQueryCounter, emptyTotals, QTYPES, RCODES, TRANSPORTS, type QueryCounter, type QueryTotals } from './net/query-counts.ts'
-import type { Snapshot } from './state/snapshot.ts'
+import type { AnswerPlan } from '../dns/plan.ts'
+import type { ProbeResult, ProbeTarget } from '../health/types.ts'
+import type { Snapshot } from '../query/snapshot.ts'
+import { addTotals, createQueryCounter, emptyTotals, QTYPES, RCODES, TRANSPORTS, type QueryCounter, type QueryTotals } from './query-counts.ts'
 
 const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS' }
 

@@ -2,8 +2,8 @@
 // operators see. Pure.
 
 import type { HealthView, Site } from '../gslb/types.ts'
-import { pairStatus, type KeepalivedState, type PairStatus } from './lb-pair.ts'
-import { INITIAL_HEALTH, type HealthState, type ProbeTarget, type TargetHealth } from './types.ts'
+import { pairStatus, type KeepalivedState, type PairStatus } from '../health/lb-pair.ts'
+import { INITIAL_HEALTH, type HealthState, type ProbeTarget, type TargetHealth } from '../health/types.ts'
 
 /** keepalived states by `site/node`. */
 export type LbEvents = ReadonlyMap<string, KeepalivedState>

@@ -1,0 +1,103 @@
+// Every DNS listen address bound: on this thread (workers: 0), or checked free here and then bound
+// by the DNS worker threads with reusePort. UDP and TCP share one port, also when port 0 is asked for.
+
+import type dgram from 'node:dgram'
+import type { Logger } from 'pino'
+import { formatAddress, parseListenAddress, type ListenAddress } from '../common/address.ts'
+import type { QueryCounter } from '../metrics/query-counts.ts'
+import type { Store } from '../query/store.ts'
+import { startDnsWorkers, type DnsWorkers } from './dns-workers.ts'
+import { createPacketHandler, type PacketHandler } from './handle-packet.ts'
+import { listenTcp, type TcpListener, type TcpOptions } from './tcp.ts'
+import { closeUdp, listenUdp } from './udp.ts'
+
+/** An address that cannot be listened on, said as an operator can fix it (bad address, port taken, no permission). */
+export class ListenError extends Error {}
+
+export type BoundAddress = { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
+
+export type DnsListeners = {
+  readonly addresses: readonly BoundAddress[]
+  /** The DNS worker threads, when there are any. */
+  readonly workers: DnsWorkers | undefined
+  close(): Promise<void>
+}
+
+export type DnsListenOptions = {
+  readonly listen: readonly string[]
+  /** DNS worker threads; 0 answers on this thread, from `store`, counting into `counter`. */
+  readonly workers: number
+  readonly tcp: TcpOptions
+  readonly logQueries: boolean
+  readonly logger: Logger
+  readonly store: Store
+  readonly counter: QueryCounter
+}
+
+export async function listenDns(options: DnsListenOptions): Promise<DnsListeners> {
+  const { logger } = options
+  const udpSockets: dgram.Socket[] = []
+  const tcpServers: TcpListener[] = []
+  const addresses: BoundAddress[] = []
+  let workers: DnsWorkers | undefined
+  const close = async (): Promise<void> => {
+    await Promise.all([workers?.close(), ...udpSockets.map(closeUdp), ...tcpServers.map((s) => s.close())])
+  }
+  try {
+    const handle = options.workers === 0 ? createPacketHandler(options.store, logger, options.logQueries, options.counter) : undefined
+    const resolved: ListenAddress[] = []
+    for (const text of options.listen) {
+      const address = listenAddress(text)
+      // With workers, this thread binds only to check the address is free and to fix port 0, then lets go.
+      const { udp, tcp } = await bindPair(address, handle ?? (() => undefined), options.tcp, logger)
+      const port = udp.address().port
+      if (handle) {
+        udpSockets.push(udp)
+        tcpServers.push(tcp)
+      } else {
+        await Promise.all([closeUdp(udp), tcp.close()])
+      }
+      resolved.push({ ...address, port })
+      addresses.push({ transport: 'udp', host: address.host, port }, { transport: 'tcp', host: address.host, port })
+    }
+    if (!handle) {
+      workers = await startDnsWorkers({ count: options.workers, listen: resolved, tcp: options.tcp, logQueries: options.logQueries, logger, current: () => options.store.current }).catch((error: Error) => {
+        throw new ListenError(`cannot start the DNS worker threads: ${error.message}`)
+      })
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+  return { addresses, workers, close }
+}
+
+/** A listen address as operators write it (`127.0.0.1:53`, `[::1]:53`), or a ListenError. */
+export function listenAddress(text: string): ListenAddress {
+  const parsed = parseListenAddress(text)
+  if (!parsed.ok) throw new ListenError(parsed.message)
+  return parsed.address
+}
+
+/** Binds TCP, then UDP on the same port (so port 0 gives one port for both), retrying if UDP finds it taken. */
+async function bindPair(address: ListenAddress, handle: PacketHandler, tcpOptions: TcpOptions, logger: Logger): Promise<{ udp: dgram.Socket; tcp: TcpListener }> {
+  for (let attempt = 0; ; attempt++) {
+    let tcp: TcpListener
+    try {
+      tcp = await listenTcp(address.host, address.port, handle, tcpOptions, logger)
+    } catch (error) {
+      throw bindError('tcp', address, error as NodeJS.ErrnoException)
+    }
+    try {
+      return { udp: await listenUdp(address.host, tcp.port, address.family, handle, logger), tcp }
+    } catch (error) {
+      await tcp.close()
+      if (address.port !== 0 || attempt >= 4) throw bindError('udp', { ...address, port: tcp.port }, error as NodeJS.ErrnoException)
+    }
+  }
+}
+
+function bindError(transport: string, address: ListenAddress, error: NodeJS.ErrnoException): ListenError {
+  const why: Record<string, string> = { EADDRINUSE: 'address already in use', EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)', EADDRNOTAVAIL: 'no such local address' }
+  return new ListenError(`cannot listen on ${transport} ${formatAddress(address.host, address.port)}: ${error.code ? (why[error.code] ?? error.code) : error.message}`)
+}

@@ -1,0 +1,77 @@
+// One value holding everything a query needs. Built off to the side, then swapped in with one
+// assignment (store.ts); a query reads it once and never sees half a reload. Health and admin
+// changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
+//
+// Immutable but for its cache part: what queries learn while answering from it (where names
+// resolved, name-slots.ts), kept beside the data it was learnt from and dropped with it. Filling a
+// cache never changes an answer: a cached outcome is what the lookup it saves returns for the same
+// snapshot, and a new snapshot starts with an empty cache, so nothing learnt from old health, admin
+// or zone data is ever read again.
+
+import type { GeoDb } from '../geo/geo-db.ts'
+import type { GslbConfig } from '../gslb/build.ts'
+import { buildNameTables, type NameTables } from '../gslb/tables.ts'
+import type { AdminView, HealthView } from '../gslb/types.ts'
+import type { CompiledNode, CompiledZone } from '../zone/compile.ts'
+import type { ZoneSet } from '../zone/zone-set.ts'
+import { createNameMemo, type NameMemo } from './name-slots.ts'
+import { buildNodeFilter, type NodeFilter } from './node-filter.ts'
+
+export type GslbState = {
+  readonly config: GslbConfig
+  readonly health: HealthView
+  readonly admin: AdminView
+  /** Ready answers per GSLB name key, for the health and admin state above. */
+  readonly tables: ReadonlyMap<string, NameTables>
+}
+
+/** Where a name resolved: its zone, its closest encloser, and its GSLB tables when it is a GSLB name itself. */
+export type ResolvedName = {
+  readonly zone: CompiledZone
+  readonly node: CompiledNode
+  /** The node is the name itself, not an ancestor. */
+  readonly exact: boolean
+  readonly tables: NameTables | undefined
+}
+
+/** What queries fill in while answering from one snapshot, on this thread only. */
+export type SnapshotCache = {
+  /** Where names resolved (undefined: in no zone of ours). */
+  readonly names: NameMemo<ResolvedName | undefined>
+}
+
+export type Snapshot = {
+  readonly generation: number
+  readonly zones: ZoneSet
+  /** Which names are nodes of `zones`: built with them, shared by the snapshots that share them. */
+  readonly nodeFilter: NodeFilter
+  readonly gslb: GslbState
+  readonly geo: GeoDb | undefined
+  /** New with every snapshot; the only part written after it is built (see the header). */
+  readonly cache: SnapshotCache
+}
+
+export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: new Map() })
+export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map() })
+
+export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined): Snapshot {
+  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin), geo)
+}
+
+export function withHealth(current: Snapshot, health: HealthView): Snapshot {
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(current.gslb.config, health, current.gslb.admin), current.geo)
+}
+
+export function withAdmin(current: Snapshot, admin: AdminView): Snapshot {
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(current.gslb.config, current.gslb.health, admin), current.geo)
+}
+
+/** Every snapshot gets a fresh cache: the old one points at the old tables. */
+function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gslb: GslbState, geo: GeoDb | undefined): Snapshot {
+  return Object.freeze({ generation, zones, nodeFilter, gslb, geo, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>() }) })
+}
+
+function gslbState(config: GslbConfig, health: HealthView, admin: AdminView): GslbState {
+  const tables = new Map(config.names.map((name) => [name.key, buildNameTables(name, health, admin)]))
+  return Object.freeze({ config, health, admin, tables })
+}
