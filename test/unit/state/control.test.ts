@@ -1,0 +1,263 @@
+// The control plane on its own: fake prober, fake replicas (DNS workers), a fake admin store and
+// a fixed clock; no socket, no timer. Each write's order of effects is what the rules say: decided,
+// durable, published, followed by every replica, then acknowledged.
+
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { TargetHealth, Transition } from '../../../server/health/types.ts'
+import { createMetrics } from '../../../server/metrics/metrics.ts'
+import type { Snapshot } from '../../../server/query/snapshot.ts'
+import { EMPTY_ADMIN_FILE } from '../../../server/state/admin-state-file.ts'
+import type { AdminFile, AdminStore } from '../../../server/state/admin-state.ts'
+import type { AuditEntry } from '../../../server/state/audit-log.ts'
+import { createControlPlane, type ControlEvent, type ControlPlane, type Prober, type ProberOptions, type Replicas } from '../../../server/state/control.ts'
+import { loadInputs, type LoadResult } from '../../../server/state/load-inputs.ts'
+
+const ZONE = '$ORIGIN ctl.test.\n$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 198.51.100.10\n'
+const CONFIG = `checks:
+  web: { type: tcp, port: 80 }
+sites:
+  tokyo: { vips: [192.0.2.10], check: web, lb_pair: { tokyo-lb1: 127.0.0.11, tokyo-lb2: 127.0.0.12 } }
+  osaka: { vips: [198.51.100.10], check: web }
+names:
+  www.ctl.test.: { policy: all }
+`
+const NOW = new Date('2026-12-01T12:00:00.000Z')
+
+/** A promise and the function that resolves it, for steps a test releases by hand. */
+function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+/** Whether `promise` has settled by the time every queued microtask and the next macrotask ran. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false
+  void promise.then(() => (done = true), () => (done = true))
+  await new Promise((r) => setImmediate(r))
+  return done
+}
+
+let dir: string
+let load: () => Promise<LoadResult>
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'signpost-control-'))
+  writeFileSync(join(dir, 'ctl.test.zone'), ZONE)
+  writeFileSync(join(dir, 'signpost.yaml'), CONFIG)
+  load = () => loadInputs({ configFile: join(dir, 'signpost.yaml'), zonesDir: dir })
+})
+
+type Fakes = {
+  plane: ControlPlane
+  /** The prober the plane made last, with its options and the health it reports. */
+  prober: () => { options: ProberOptions; health: Map<string, TargetHealth> }
+  commits: { next: AdminFile; entry: AuditEntry }[]
+  events: ControlEvent[]
+  /** What happened, in order: commit, publish, follow, synced. */
+  steps: string[]
+}
+
+async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>; load?: () => Promise<LoadResult>; firstRound?: (health: Map<string, TargetHealth>, options: ProberOptions) => Promise<void> } = {}): Promise<Fakes> {
+  const first = await load()
+  if (!first.ok) throw new Error(JSON.stringify(first.problems))
+  const probers: { options: ProberOptions; health: Map<string, TargetHealth> }[] = []
+  const commits: Fakes['commits'] = []
+  const steps: string[] = []
+  const adminStore: AdminStore = {
+    initial: EMPTY_ADMIN_FILE,
+    async commit(next, entry) {
+      steps.push('commit')
+      await options.commit?.(next)
+      commits.push({ next, entry })
+    },
+  }
+  let plane: ControlPlane | undefined
+  const metrics = createMetrics(() => plane!.store.current, () => undefined)
+  plane = await createControlPlane({
+    inputs: first.inputs,
+    load: options.load ?? load,
+    adminStore,
+    prober: (proberOptions): Prober => {
+      const health = new Map<string, TargetHealth>(proberOptions.previous)
+      probers.push({ options: proberOptions, health })
+      return { start: () => options.firstRound?.(health, proberOptions) ?? Promise.resolve(), health: () => health, stop: () => undefined }
+    },
+    metrics,
+    now: () => NOW,
+    logger: pino({ level: 'silent' }),
+  })
+  const events: ControlEvent[] = []
+  plane.control.subscribe((event) => events.push(event))
+  return { plane, prober: () => probers[probers.length - 1]!, commits, events, steps }
+}
+
+/** Replicas that record what they are sent and report synced only when the test says so. */
+function fakeReplicas(steps: string[]): Replicas & { followed: Snapshot[]; release: () => void } {
+  let pending = deferred()
+  const followed: Snapshot[] = []
+  return {
+    followed,
+    follow(snapshot) {
+      steps.push('follow')
+      followed.push(snapshot)
+    },
+    async synced() {
+      await pending.promise
+      steps.push('synced')
+    },
+    async takeCounts() {
+      return []
+    },
+    release() {
+      pending.resolve()
+      pending = deferred()
+    },
+  }
+}
+
+const down = (at: number): TargetHealth => ({ state: 'down', against: 0, last: undefined, lastChange: at, history: [] })
+const serverTarget = (fakes: Fakes, address: string) => fakes.prober().options.targets.find((t) => t.kind === 'server' && t.address === address)!
+
+describe('start-up', () => {
+  it('resolves only after the first probe round, and the first snapshot already has its verdicts', async () => {
+    const round = deferred()
+    const making = makePlane({
+      firstRound: async (health, { targets }) => {
+        await round.promise
+        for (const target of targets) health.set(target.id, down(1))
+      },
+    })
+    expect(await settled(making)).toBe(false)
+    round.resolve()
+    const { plane } = await making
+    expect(plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+  })
+})
+
+describe('health', () => {
+  it('a transition publishes a new snapshot at once, which every replica follows', async () => {
+    const fakes = await makePlane()
+    const replicas = fakeReplicas(fakes.steps)
+    fakes.plane.replicateTo(replicas)
+    expect(replicas.followed).toEqual([fakes.plane.store.current]) // caught up when attached
+    const target = serverTarget(fakes, '192.0.2.10')
+    fakes.prober().health.set(target.id, down(NOW.getTime()))
+    const transition: Transition = { id: target.id, from: 'up', to: 'down', at: NOW.getTime(), reason: 'refused' }
+    fakes.prober().options.onTransitions([transition])
+    expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+    expect(replicas.followed.at(-1)).toBe(fakes.plane.store.current)
+    expect(fakes.events).toMatchObject([{ type: 'health', address: '192.0.2.10', to: 'down', at: NOW.toISOString() }])
+  })
+
+  it('keepalived FAULT/STOP on every node of a pair takes the site out at once; MASTER brings it back', async () => {
+    const { plane, events } = await makePlane()
+    expect(await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb1', state: 'FAULT' })).toEqual({ ok: true })
+    expect(plane.store.current.gslb.health.get('192.0.2.10')).not.toBe('down')
+    await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb2', state: 'STOP' })
+    expect(plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+    await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb2', state: 'MASTER' })
+    expect(plane.store.current.gslb.health.get('192.0.2.10')).not.toBe('down')
+    expect(events.map((e) => e.type)).toEqual(['lb', 'lb', 'lb'])
+  })
+
+  it('an event for an unknown site or node is refused and publishes nothing', async () => {
+    const { plane, events } = await makePlane()
+    const before = plane.store.current
+    expect(await plane.control.lbEvent({ site: 'mars', node: 'x', state: 'FAULT' })).toEqual({ ok: false, message: "no site named 'mars'" })
+    expect(await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb9', state: 'FAULT' })).toEqual({ ok: false, message: "site tokyo has no LB node named 'tokyo-lb9'" })
+    expect(plane.store.current).toBe(before)
+    expect(events).toEqual([])
+  })
+})
+
+describe('operator writes', () => {
+  it('are durable before they are visible, and acknowledged only once every replica applied them', async () => {
+    const commitGate = deferred()
+    const fakes = await makePlane({ commit: () => commitGate.promise })
+    const replicas = fakeReplicas(fakes.steps)
+    fakes.plane.replicateTo(replicas)
+    fakes.steps.length = 0
+    const before = fakes.plane.store.current
+    const writing = fakes.plane.control.setAdminState({ kind: 'site', site: 'osaka' }, { state: 'drain', reason: 'maintenance' }, 'alice')
+    await settled(writing)
+    expect(fakes.steps).toEqual(['commit'])
+    expect(fakes.plane.store.current).toBe(before) // not visible while it is not durable
+    commitGate.resolve()
+    expect(await settled(writing)).toBe(false) // published, but the replicas have not applied it
+    expect(fakes.steps).toEqual(['commit', 'follow'])
+    expect(fakes.plane.store.current.gslb.admin.sites.get('osaka')).toEqual({ state: 'drain', weight: undefined })
+    replicas.release()
+    expect(await writing).toEqual({ ok: true, record: { state: 'drain', weight: undefined, reason: 'maintenance', actor: 'alice', at: NOW.toISOString() } })
+    expect(fakes.steps).toEqual(['commit', 'follow', 'synced'])
+    expect(fakes.commits).toMatchObject([{ entry: { actor: 'alice', target: 'site osaka', from: null, to: { state: 'drain' }, reason: 'maintenance', at: NOW.toISOString() } }])
+    expect(fakes.events).toMatchObject([{ type: 'admin', target: { kind: 'site', site: 'osaka' } }])
+  })
+
+  it('a commit that fails changes nothing, and the next write still runs', async () => {
+    let fail = true
+    const fakes = await makePlane({ commit: async () => (fail ? Promise.reject(new Error('disk full')) : undefined) })
+    const before = fakes.plane.store.current
+    await expect(fakes.plane.control.setAdminState({ kind: 'server', address: '192.0.2.10' }, { state: 'disabled', reason: 'x' }, 'bob')).rejects.toThrow('disk full')
+    expect(fakes.plane.store.current).toBe(before)
+    expect(fakes.plane.control.status().servers.find((s) => s.address === '192.0.2.10')?.admin.own).toBeNull()
+    fail = false
+    expect(await fakes.plane.control.setAdminState({ kind: 'server', address: '192.0.2.10' }, { weight: 7, reason: 'y' }, 'bob')).toMatchObject({ ok: true, record: { state: 'enabled', weight: 7 } })
+  })
+
+  it('an unknown target is a 404 that commits and publishes nothing', async () => {
+    const fakes = await makePlane()
+    const before = fakes.plane.store.current
+    expect(await fakes.plane.control.setAdminState({ kind: 'server', address: '10.9.9.9' }, { state: 'up', reason: 'x' }, 'bob')).toEqual({ ok: false, status: 404, message: "no server (site VIP) with address '10.9.9.9'" })
+    expect(await fakes.plane.control.setAdminState({ kind: 'site', site: 'mars' }, { state: 'up', reason: 'x' }, 'bob')).toEqual({ ok: false, status: 404, message: "no site named 'mars'" })
+    expect(fakes.steps).toEqual([])
+    expect(fakes.plane.store.current).toBe(before)
+  })
+})
+
+describe('reload', () => {
+  it('runs in arrival order with the other writes: a write sent during a reload waits for it', async () => {
+    const loading = deferred()
+    const fakes = await makePlane({
+      load: async () => {
+        await loading.promise
+        return load()
+      },
+    })
+    const reloading = fakes.plane.control.reload()
+    const writing = fakes.plane.control.setAdminState({ kind: 'site', site: 'tokyo' }, { state: 'drain', reason: 'x' }, 'alice')
+    await settled(writing)
+    expect(fakes.steps).toEqual([]) // the admin write has not started
+    loading.resolve()
+    expect(await reloading).toMatchObject({ ok: true, zones: [{ name: 'ctl.test.', serial: 1 }] })
+    expect(await writing).toMatchObject({ ok: true })
+    expect(fakes.events.map((e) => e.type)).toEqual(['reload', 'admin'])
+  })
+
+  it('a rejected reload changes nothing and publishes nothing', async () => {
+    const fakes = await makePlane()
+    const before = fakes.plane.store.current
+    writeFileSync(join(dir, 'signpost.yaml'), CONFIG.replace('policy: all', 'policy: sideways'))
+    const result = await fakes.plane.control.reload()
+    expect(result).toMatchObject({ ok: false, zones: [{ name: 'ctl.test.', serial: 1 }] })
+    expect(result.ok ? [] : result.problems).toMatchObject([{ code: 'config', file: join(dir, 'signpost.yaml') }])
+    expect(fakes.plane.store.current).toBe(before)
+    expect(fakes.events).toEqual([])
+  })
+
+  it('a good reload publishes the new zones, keeps health verdicts and re-probes the new targets', async () => {
+    const fakes = await makePlane()
+    const target = serverTarget(fakes, '192.0.2.10')
+    fakes.prober().health.set(target.id, down(1))
+    fakes.prober().options.onTransitions([{ id: target.id, from: 'up', to: 'down', at: 1, reason: 'refused' }])
+    writeFileSync(join(dir, 'ctl.test.zone'), ZONE.replace('hostmaster 1', 'hostmaster 2'))
+    expect(await fakes.plane.control.reload()).toMatchObject({ ok: true, changes: { serials: [{ zone: 'ctl.test.', from: 1, to: 2 }] } })
+    expect(fakes.prober().options.previous.get(target.id)?.state).toBe('down')
+    expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+    expect([...fakes.plane.store.current.zones.byKey.values()].map((z) => z.serial)).toEqual([2])
+  })
+})
