@@ -76,9 +76,11 @@ function folder(name: string, config: string): string {
   return dir
 }
 
-async function startSignpost(zones: string, workers: number, cpus: string | undefined): Promise<{ child: ChildProcess; port: number }> {
+/** `checkout`: the Signpost to run (another checkout for BENCH_BASELINE; this one by default). */
+async function startSignpost(zones: string, workers: number, cpus: string | undefined, checkout = process.cwd()): Promise<{ child: ChildProcess; port: number }> {
   const args = ['server/main.ts', 'serve', '--zones', zones, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', String(workers)]
-  const child = cpus ? spawn('taskset', ['-c', cpus, node, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const options = { stdio: ['ignore', 'pipe', 'inherit'] as ['ignore', 'pipe', 'inherit'], cwd: checkout }
+  const child = cpus ? spawn('taskset', ['-c', cpus, node, ...args], options) : spawn(node, args, options)
   children.push(child)
   const port = Number(await waitForLine(child, /"udp 127\.0\.0\.1:(\d+)"/))
   return { child, port }
@@ -134,6 +136,7 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
   for (let round = 0; round < ROUNDS; round++) {
     for (const set of beside) set.ratios.push(await sideBySide({ pid: raw.pid!, port: rawPort, file: set.file, extra: set.extra }, { pid, port, file: set.file, extra: set.extra }))
   }
+  const against = BASELINE ? await againstBaseline(BASELINE, beside) : undefined
   const half = Math.round(results[2]!.qps / 2)
   const latencies: (Latency & { name: string })[] = []
   for (let round = 0; round < ROUNDS; round++) {
@@ -146,7 +149,28 @@ async function perQueryCost(files: ReturnType<typeof queryFiles>): Promise<void>
   console.log(`\nSide by side: the floor and Signpost on CPU 0 at once, each saturated by its own dnsperf on CPU 1 (same CPU speed for both); Signpost µs ÷ floor µs\n`)
   console.log('| query set | per round | median |\n| --- | --- | ---: |')
   for (const set of beside) console.log(`| ${set.name} | ${set.ratios.map((r) => `${r.toFixed(2)}×`).join(' ')} | ${median(set.ratios).toFixed(2)}× |`)
+  if (against) {
+    console.log(`\nSide by side with the Signpost in ${BASELINE} (both on CPU 0 at once, as above); this checkout's µs ÷ that one's\n`)
+    console.log('| query set | per round | median |\n| --- | --- | ---: |')
+    for (const set of against) console.log(`| ${set.name} | ${set.ratios.map((r) => `${r.toFixed(3)}×`).join(' ')} | ${median(set.ratios).toFixed(3)}× |`)
+  }
   printLatencies(latencies)
+}
+
+/** BENCH_BASELINE=DIR: another checkout (say, the commit before a change) to compare with in section 1. */
+const BASELINE = process.env['BENCH_BASELINE']
+
+/** This checkout's Signpost beside the baseline's, both on CPU 0, per query set: ROUNDS ratios each. */
+async function againstBaseline(checkout: string, sets: readonly { name: string; file: string; extra: readonly string[] }[]): Promise<{ name: string; ratios: number[] }[]> {
+  const ours = await startSignpost(folder('ours', benchConfig()), 1, '0')
+  const theirs = await startSignpost(folder('baseline', benchConfig()), 1, '0', resolve(checkout))
+  const results = sets.map((set) => ({ name: set.name, ratios: [] as number[] }))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, set] of sets.entries()) results[i]!.ratios.push(await sideBySide({ pid: theirs.child.pid!, port: theirs.port, file: set.file, extra: set.extra }, { pid: ours.child.pid!, port: ours.port, file: set.file, extra: set.extra }))
+  }
+  await stop(ours.child)
+  await stop(theirs.child)
+  return results
 }
 
 type RangedResult = Result & RoundsSummary
