@@ -2,12 +2,12 @@
 
 export const RRType = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
-  OPT: 41, DS: 43, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  OPT: 41, DS: 43, TSIG: 250, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
 } as const
 
 export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const
 
-export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const
+export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16 } as const
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, value]) => [value, name]))
 const typeNumbers = new Map<string, number>(Object.entries(RRType).map(([name, value]) => [name, value]))

@@ -28,7 +28,7 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
           return undefined
         case 'reject':
           counter?.countQuery(transport, decoded.rcode, 0)
-          return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns)
+          return encodeReject(packet, decoded.header, decoded.rcode, decoded.nameLength, decoded.edns, decoded.tsig)
         case 'query': {
           const query = decoded
           turn = (turn + 1) & 0x3fffffff

@@ -160,7 +160,69 @@ describe('authoritative answers', () => {
     const r = await q('+opcode=status', 'example.test')
     expect(r.status).toBe('NOTIMP')
   })
+
+  it('answers NOTIMP to opcode 15 with every flag set with QR, the id and the opcode, and no other flag', async () => {
+    // Every header flag but QR (a response is dropped): AA TC RD RA Z AD CD.
+    const header = Buffer.from([0xab, 0xcd, (15 << 3) | 0x07, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0])
+    const reply = await askRaw(header)
+    expect(reply.readUInt16BE(0)).toBe(0xabcd)
+    expect(reply.readUInt16BE(2)).toBe(0x8000 | (15 << 11) | 4)
+  })
 })
+
+describe('TSIG (RFC 8945; no keys are configured, so every key is unknown)', () => {
+  const KEY = 'hmac-sha256:no-such-key.:c2VjcmV0LXRoYXQtc2lnbnBvc3QtZG9lcy1ub3Qta25vdw=='
+
+  it('answers a signed query NOTAUTH with an unsigned BADKEY TSIG, read so by dig and kdig', async () => {
+    const r = await q('-y', KEY, 'www.example.test', 'A')
+    expect(r.status).toBe('NOTAUTH')
+    expect(r.answer).toEqual([])
+    expect(r.text).toMatch(/no-such-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\.\s+\d+\s+300\s+0\s+\d+\s+BADKEY\s+0/)
+    const { stdout } = await run('kdig', ['@127.0.0.1', '-p', String(server.port), '-y', KEY, 'www.example.test', 'A'], { encoding: 'utf8' }).catch((error: { stdout: string }) => error)
+    // kdig shows the TSIG error as the status.
+    expect(stdout).toMatch(/status: BADKEY/)
+    expect(stdout).toMatch(/no-such-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ 300 0 \d+ BADKEY 0/)
+  })
+
+  it('answers FORMERR when the TSIG is not the last record, or its data is malformed', async () => {
+    const record = tsigRecord()
+    const signed = Buffer.concat([buildQuery('www.example.test', 1, { id: 0x5151 }), record])
+    signed.writeUInt16BE(1, 10)
+    expect((await askRaw(signed))[3]! & 0xf).toBe(9) // well-formed: NOTAUTH
+    const thenOpt = Buffer.concat([signed, Buffer.of(0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0)])
+    thenOpt.writeUInt16BE(2, 10)
+    expect((await askRaw(thenOpt))[3]! & 0xf).toBe(1)
+    // A MAC size past the end of the record's data.
+    const badMac = Buffer.from(signed)
+    badMac.writeUInt16BE(200, signed.length - record.length + 3 + 10 + 13 + 8)
+    expect((await askRaw(badMac))[3]! & 0xf).toBe(1)
+  })
+})
+
+/** A TSIG record (key `k.`, hmac-sha256, a 32-byte MAC), as the last record of a query. */
+function tsigRecord(): Buffer {
+  const algorithm = Buffer.from('\x0bhmac-sha256\x00', 'latin1')
+  const rdata = Buffer.concat([algorithm, Buffer.of(0, 0, 0x65, 0x00, 0x00, 0x00, 1, 44), Buffer.of(0, 32), Buffer.alloc(32, 7), Buffer.of(0x51, 0x51, 0, 0, 0, 0)])
+  const head = Buffer.from('\x01k\x00', 'latin1')
+  const fixed = Buffer.alloc(10)
+  fixed.writeUInt16BE(250, 0)
+  fixed.writeUInt16BE(255, 2)
+  fixed.writeUInt16BE(rdata.length, 8)
+  return Buffer.concat([head, fixed, rdata])
+}
+
+/** Sends one datagram to the server and waits for its reply. */
+async function askRaw(packet: Uint8Array): Promise<Buffer> {
+  const socket = dgram.createSocket('udp4')
+  try {
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+    const reply = new Promise<Buffer>((resolve) => socket.once('message', resolve))
+    socket.send(packet, server.port, '127.0.0.1')
+    return await Promise.race([reply, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no reply')), 2000))])
+  } finally {
+    socket.close()
+  }
+}
 
 describe('EDNS and transport', () => {
   it('echoes OPT with a UDP payload size capped at 1232', async () => {

@@ -1,8 +1,10 @@
 // Query decoding with strict bounds checks. Every outcome is a value: a query, a reject that maps
-// to an rcode (FORMERR / NOTIMP / BADVERS) with what the reply may echo, or a drop. Never throws.
+// to an rcode (FORMERR / NOTIMP / NOTAUTH / BADVERS) with what the reply may echo, or a drop.
+// Never throws.
 
 import { MAX_LABEL, MAX_NAME_WIRE } from '../name.ts'
 import { RRType, Rcode, type ClientSubnet, type Edns, type Query } from '../types.ts'
+import { readTsig, type TsigEcho } from './tsig.ts'
 
 /** Header fields every reply echoes. */
 export type ReplyHeader = { readonly id: number; readonly opcode: number; readonly echoFlags: number }
@@ -14,6 +16,8 @@ export type Reject = {
   /** Wire length of a well-formed question name at offset 12, or 0 when no question is echoed. */
   readonly nameLength: number
   readonly edns: Edns | undefined
+  /** A signed query's TSIG, for the BADKEY record of its NOTAUTH reply. */
+  readonly tsig?: TsigEcho
 }
 
 export type Drop = { readonly kind: 'drop'; readonly reason: 'short' | 'qr-set' }
@@ -37,7 +41,8 @@ export function decodeQuery(packet: Uint8Array): Decoded {
   const opcode = (flags >>> 11) & 0xf
   const qdcount = u16(packet, 4)
   const question = qdcount === 1 ? questionNameLength(packet) : -1
-  if (opcode !== 0) return reject(packet, Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0)
+  // An opcode we don't implement: its flags mean nothing we know, so none is echoed.
+  if (opcode !== 0) return { ...reject(packet, Rcode.NOTIMP, question > 0 && packet.length >= HEADER + question + 4 ? question : 0), header: { id: u16(packet, 0), opcode, echoFlags: 0 } }
   if (question < 0 || packet.length < HEADER + question + 4) return reject(packet, Rcode.FORMERR)
   const nameLength = question
   let offset = HEADER + nameLength + 4
@@ -51,21 +56,29 @@ export function decodeQuery(packet: Uint8Array): Decoded {
     if (offset < 0) return reject(packet, Rcode.FORMERR, nameLength)
   }
   let edns: Edns | undefined
+  let tsig: TsigEcho | undefined
   const arcount = u16(packet, 10)
   for (let i = 0; i < arcount; i++) {
     const next = skipRecord(packet, offset)
     if (next < 0) return reject(packet, Rcode.FORMERR, nameLength)
     const nameEnd = skipName(packet, offset)
-    if (u16(packet, nameEnd) === RRType.OPT) {
+    const type = u16(packet, nameEnd)
+    if (type === RRType.OPT) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (edns || nameEnd !== offset + 1) return reject(packet, Rcode.FORMERR, nameLength)
       const parsed = readOpt(packet, offset + 1, next)
       if (!parsed) return reject(packet, Rcode.FORMERR, nameLength)
       edns = parsed
+    } else if (type === RRType.TSIG) {
+      // RFC 8945 §5.2: the TSIG is the last record, and well-formed.
+      tsig = i === arcount - 1 ? readTsig(packet, offset, nameEnd + 10, next) : undefined
+      if (!tsig) return reject(packet, Rcode.FORMERR, nameLength, edns)
     }
     offset = next
   }
   if (offset !== packet.length) return reject(packet, Rcode.FORMERR, nameLength, edns)
+  // RFC 8945 §5.2: we hold no TSIG key, so every key is unknown.
+  if (tsig) return { ...reject(packet, Rcode.NOTAUTH, nameLength, edns), tsig }
   // RFC 6891 §6.1.3: we speak EDNS version 0 only.
   if (edns && edns.version > 0) return reject(packet, Rcode.BADVERS, nameLength, edns)
   return { kind: 'query', packet, id: u16(packet, 0), echoFlags: flags & ECHO_FLAGS, nameLength, qtype, qclass, edns }

@@ -8,6 +8,7 @@ import type { AnswerPlan, CompiledRRset, OwnerRef, RRsetRef } from '../plan.ts'
 import type { Edns, Query } from '../types.ts'
 import type { ReplyHeader } from './decode.ts'
 import { replyBuffer } from './reply-buffer.ts'
+import { tsigErrorLength, writeTsigError, type TsigEcho } from './tsig.ts'
 import { copySections, findSections, sectionCount, sectionsLength, storeSections } from './section-cache.ts'
 
 const HEADER = 12
@@ -99,13 +100,16 @@ function put16(out: Uint8Array, value: number, at: number): void {
 }
 
 /** A reply that only carries an rcode, with the question and OPT echoed when the query had them. */
-export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: number, nameLength: number, edns: Edns | undefined): Uint8Array {
+export function encodeReject(packet: Uint8Array, header: ReplyHeader, rcode: number, nameLength: number, edns: Edns | undefined, tsig?: TsigEcho): Uint8Array {
   const questionLength = nameLength > 0 ? nameLength + 4 : 0
-  const out = replyBuffer(HEADER + questionLength + optLength(edns))
+  const out = replyBuffer(HEADER + questionLength + optLength(edns) + (tsig ? tsigErrorLength(tsig) : 0))
   copyBytes(packet, HEADER, HEADER + questionLength, out, HEADER)
-  writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, edns ? 1 : 0)
+  writeHeader(out, header.id, FLAG_QR | (header.opcode << 11) | header.echoFlags | (rcode & 0xf), questionLength > 0 ? 1 : 0, 0, 0, (edns ? 1 : 0) + (tsig ? 1 : 0))
+  let pos = HEADER + questionLength
   // RFC 6891 §6.1.3: the upper 8 bits of a 12-bit rcode travel in the OPT record.
-  if (edns) writeOpt(out, HEADER + questionLength, edns, packet, rcode >>> 4, 0)
+  if (edns) pos = writeOpt(out, pos, edns, packet, rcode >>> 4, 0)
+  // RFC 8945 §5.3.2: an unsigned TSIG with the error, last in the additional section.
+  if (tsig) writeTsigError(out, pos, tsig)
   return out
 }
 
