@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { AdminChange, AdminTarget, Control, LbEvent } from '../server/state/control.ts'
+import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
 import { authenticate } from './auth.ts'
 
 export type AdminDeps = {
@@ -23,7 +23,10 @@ const anyObject = { type: 'object', additionalProperties: true } as const
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const
 const recordReply = {
   type: 'object',
-  properties: { state: { type: 'string' }, weight: { type: 'integer' }, reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' } },
+  properties: {
+    target: { type: 'object', properties: { kind: { type: 'string' }, address: { type: 'string' }, site: { type: 'string' } } },
+    state: { type: 'string' }, weight: { type: 'integer' }, reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
+  },
 } as const
 
 declare module 'fastify' {
@@ -64,8 +67,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
       app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
       const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
-      app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
-        one(control.status().servers.find((s) => s.address === request.params.address), `server with address '${request.params.address}'`, reply))
+      app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 400: errorReply, 404: errorReply } } }, async (request, reply) => {
+        const parsed = parseServerAddress(request.params.address)
+        if (!parsed.ok) return reply.code(400).send({ error: parsed.message })
+        return one(control.status().servers.find((s) => s.address === parsed.address), `server with address '${parsed.address}'`, reply)
+      })
       app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
         one(control.status().sites.find((s) => s.name === request.params.site), `site named '${request.params.site}'`, reply))
       app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) => {
@@ -118,18 +124,18 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       for (const { path, param, target } of targets) {
         const respond = async (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
           const result = await control.setAdminState(target(id), change, request.actor)
-          return result.ok ? result.record : reply.code(result.status).send({ error: result.message })
+          return result.ok ? { target: result.target, ...result.record } : reply.code(result.status).send({ error: result.message })
         }
         writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
           schema: {
             body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
-            response: { 200: recordReply, 404: errorReply },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply },
           },
         }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, request, reply))
         writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
           schema: {
-            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: 1000 }, reason } },
-            response: { 200: recordReply, 404: errorReply },
+            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason } },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply },
           },
         }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, request, reply))
       }

@@ -1,10 +1,12 @@
 // Operators' overrides on disk. Every change is written before it is acknowledged: write a temp
 // file, fsync it, rename it over the old one, fsync the folder (so a crash leaves either the old
-// or the new file, never a torn one). A file that can't be read is set aside, never dropped.
+// or the new file, never a torn one). A file that can't be read, or holds what the admin API would
+// refuse (a state, weight or target it does not take), is set aside, never dropped or half-used.
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { AdminFile, AdminRecord, AdminStore } from './admin-state.ts'
+import { parseServerAddress } from '../common/address.ts'
+import { MAX_WEIGHT, type AdminFile, type AdminStore } from './admin-state.ts'
 import { appendAudit } from './audit-log.ts'
 import { writeSynced } from './synced-write.ts'
 
@@ -20,8 +22,9 @@ export function loadAdminFile(path: string): AdminFileLoad {
   if (!existsSync(path)) return { ok: true, file: EMPTY_ADMIN_FILE }
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown
-    if (!isAdminFile(parsed)) throw new Error('not a Signpost admin state file')
-    return { ok: true, file: parsed }
+    const problem = adminFileProblem(parsed)
+    if (problem !== undefined) throw new Error(`not a Signpost admin state file: ${problem}`)
+    return { ok: true, file: parsed as AdminFile }
   } catch (error) {
     const setAside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
     renameSync(path, setAside)
@@ -52,8 +55,37 @@ export function localAdminStore(stateFile: string, auditLog: string, initial: Ad
   }
 }
 
-function isAdminFile(value: unknown): value is AdminFile {
-  const records = (v: unknown): boolean =>
-    typeof v === 'object' && v !== null && Object.values(v).every((r) => typeof r === 'object' && r !== null && STATES.has((r as AdminRecord).state))
-  return typeof value === 'object' && value !== null && records((value as AdminFile).servers) && records((value as AdminFile).sites)
+/** What in `value` the admin API would not have written, or undefined when it is a valid state file. */
+function adminFileProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'not an object'
+  for (const section of ['servers', 'sites'] as const) {
+    const records = value[section]
+    if (!isObject(records)) return `'${section}' is not an object`
+    for (const [key, record] of Object.entries(records)) {
+      const where = `${section}.${key}`
+      if (section === 'servers') {
+        const address = parseServerAddress(key)
+        if (!address.ok) return `${where}: ${address.message}`
+        if (address.address !== key) return `${where}: not written as ${address.address}`
+      } else if (key === '') {
+        return 'sites: an empty site name'
+      }
+      const problem = recordProblem(record)
+      if (problem !== undefined) return `${where}: ${problem}`
+    }
+  }
+  return undefined
+}
+
+function recordProblem(record: unknown): string | undefined {
+  if (!isObject(record)) return 'not an object'
+  if (typeof record['state'] !== 'string' || !STATES.has(record['state'])) return `state ${JSON.stringify(record['state'])} is not one of ${[...STATES].join(', ')}`
+  const weight = record['weight']
+  if (weight !== undefined && !(Number.isInteger(weight) && (weight as number) >= 0 && (weight as number) <= MAX_WEIGHT)) return `weight ${JSON.stringify(weight)} is not a whole number from 0 to ${MAX_WEIGHT}`
+  for (const field of ['reason', 'actor', 'at']) if (typeof record[field] !== 'string') return `${field} is not text`
+  return undefined
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -2,7 +2,7 @@
 // next operator state and its audit entry. The control plane (control.ts) keeps them durably
 // through an AdminStore before anything is visible, then publishes the AdminView.
 
-import { canonicalAddress } from '../common/address.ts'
+import { parseServerAddress } from '../common/address.ts'
 import type { AdminStateName } from '../config/schema.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import type { AdminView } from '../gslb/types.ts'
@@ -27,9 +27,13 @@ export type AdminTarget = { readonly kind: 'server'; readonly address: string } 
 
 export type AdminChange = { readonly state?: AdminStateName; readonly weight?: number; readonly reason: string }
 
-export type AdminResult =
-  | { readonly ok: true; readonly record: AdminRecord }
-  | { readonly ok: false; readonly status: 404; readonly message: string }
+/** The heaviest weight an operator can set (the config's limit too). */
+export const MAX_WEIGHT = 1000
+
+/** A refused change: 400 for a target that is no address, 404 for one that names nothing served. */
+export type AdminRefusal = { readonly ok: false; readonly status: 400 | 404; readonly message: string }
+
+export type AdminResult = { readonly ok: true; readonly target: AdminTarget; readonly record: AdminRecord } | AdminRefusal
 
 /** Where operator state is kept: the local state file (admin-state-file.ts) on one machine. */
 export type AdminStore = {
@@ -40,8 +44,8 @@ export type AdminStore = {
 }
 
 export type AdminDecision =
-  | { readonly ok: true; readonly next: AdminFile; readonly record: AdminRecord; readonly entry: AuditEntry }
-  | { readonly ok: false; readonly status: 404; readonly message: string }
+  | { readonly ok: true; readonly target: AdminTarget; readonly next: AdminFile; readonly record: AdminRecord; readonly entry: AuditEntry }
+  | AdminRefusal
 
 /** What `change` by `actor` at time `at` makes of `file`, or why the target does not exist in `gslb`. */
 export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: AdminTarget, change: AdminChange, actor: string, at: string): AdminDecision {
@@ -50,8 +54,10 @@ export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: Adm
     if (!gslb.sites.has(target.site)) return { ok: false, status: 404, message: `no site named '${target.site}'` }
     key = target.site
   } else {
-    key = canonicalAddress(target.address)
-    if (![...gslb.sites.values()].some((s) => s.vips.includes(key))) return { ok: false, status: 404, message: `no server (site VIP) with address '${target.address}'` }
+    const parsed = parseServerAddress(target.address)
+    if (!parsed.ok) return { ok: false, status: 400, message: parsed.message }
+    key = parsed.address
+    if (![...gslb.sites.values()].some((s) => s.vips.includes(key))) return { ok: false, status: 404, message: `no server (site VIP) with address '${key}'` }
   }
   const section = target.kind === 'site' ? 'sites' : 'servers'
   const old = file[section][key]
@@ -64,7 +70,7 @@ export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: Adm
   }
   const next: AdminFile = { ...file, [section]: { ...file[section], [key]: record } }
   const entry: AuditEntry = { at, actor, target: `${target.kind} ${key}`, from: old ? { state: old.state, weight: old.weight } : null, to: { state: record.state, weight: record.weight }, reason: change.reason }
-  return { ok: true, next, record, entry }
+  return { ok: true, target: target.kind === 'site' ? target : { kind: 'server', address: key }, next, record, entry }
 }
 
 /** The overrides GSLB tables read, from the operator state. */

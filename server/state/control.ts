@@ -29,7 +29,8 @@ import { healthView } from './health-view.ts'
 import type { Inputs, LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
 
-export type { AdminChange, AdminResult, AdminTarget } from './admin-state.ts'
+export { parseServerAddress } from '../common/address.ts'
+export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from './admin-state.ts'
 export type { StatusView } from './explain.ts'
 
 export type ZoneSummary = { readonly name: string; readonly serial: number; readonly file: string }
@@ -213,9 +214,9 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     adminFile = decided.next
     swap((current) => withAdmin(current, adminView(adminFile)))
     const { record } = decided
-    adminLog.info({ target, state: record.state, weight: record.weight, actor, reason: change.reason }, 'admin state changed')
-    emit({ type: 'admin', at: record.at, target, record })
-    return { ok: true, record }
+    adminLog.info({ target: decided.target, state: record.state, weight: record.weight, actor, reason: change.reason }, 'admin state changed')
+    emit({ type: 'admin', at: record.at, target: decided.target, record })
+    return { ok: true, target: decided.target, record }
   }
 
   const probes = () => targets.map((target) => ({ target, health: prober?.health().get(target.id) ?? INITIAL_HEALTH }))

@@ -24,7 +24,7 @@ function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
     setAdminState: async (target, change, actor) => {
       if (target.kind === 'site' && target.site !== 'tokyo') return { ok: false, status: 404, message: `no site named '${target.site}'` }
       changes.push({ target, change, actor })
-      return { ok: true, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }
+      return { ok: true, target, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }
     },
     subscribe: () => () => undefined,
   }
@@ -45,6 +45,8 @@ describe('reads', () => {
     ['/v1/status', 200, { generation: 3 }],
     ['/v1/servers/192.0.2.10', 200, { address: '192.0.2.10', eligibility: 'in' }],
     ['/v1/servers/10.0.0.1', 404, { error: "no server with address '10.0.0.1'" }],
+    ['/v1/servers/192.0.2.010', 400, { error: "'192.0.2.010' is not an IP address (IPv4 as four decimal numbers from 0 to 255 without leading zeros, or IPv6)" }],
+    ['/v1/servers/3221225994', 400, { error: "'3221225994' is not an IP address (IPv4 as four decimal numbers from 0 to 255 without leading zeros, or IPv6)" }],
     ['/v1/sites/tokyo', 200, { name: 'tokyo' }],
     ['/v1/sites/mars', 404, { error: "no site named 'mars'" }],
     ['/v1/names/WWW.example.test', 200, { name: 'www.example.test.', v4: { reason: 'healthy' } }],
@@ -85,7 +87,7 @@ describe('writes', () => {
     const { app: a, changes } = app()
     const reply = await a.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'drain', reason: 'maintenance' }, headers: as('alice') })
     expect(reply.statusCode).toBe(200)
-    expect(reply.json()).toMatchObject({ state: 'drain', actor: 'alice' })
+    expect(reply.json()).toMatchObject({ target: { kind: 'site', site: 'tokyo' }, state: 'drain', actor: 'alice' })
     expect(changes).toEqual([{ target: { kind: 'site', site: 'tokyo' }, change: { state: 'drain', reason: 'maintenance' }, actor: 'alice' }])
   })
 

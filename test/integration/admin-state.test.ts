@@ -62,6 +62,9 @@ describe('admin state over HTTP', () => {
     ['a bad state', `/v1/servers/${TOKYO}/state`, { state: 'off', reason: 'x' }, TOKEN, 400],
     ['no reason', `/v1/servers/${TOKYO}/state`, { state: 'disabled' }, TOKEN, 400],
     ['a weight out of range', `/v1/sites/tokyo/weight`, { weight: 5000, reason: 'x' }, TOKEN, 400],
+    ['an octal address (127.0.1.010 is not 127.0.1.8)', '/v1/servers/192.0.2.010/state', { state: 'disabled', reason: 'x' }, TOKEN, 400],
+    ['a hex address', '/v1/servers/0xc0.0.2.10/state', { state: 'disabled', reason: 'x' }, TOKEN, 400],
+    ['an address as one number', '/v1/servers/3221225994/state', { state: 'disabled', reason: 'x' }, TOKEN, 400],
     ['a wrong token', `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'x' }, 'nope', 401],
   ])('refuses %s', async (_name, path, body, token, status) => {
     expect((await put(adminPort, path, body, token)).status).toBe(status)
@@ -139,6 +142,14 @@ describe('admin state over HTTP', () => {
     expect(audit[0]).toMatchObject({ actor: 'admin', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
     expect(audit).toHaveLength(10)
   })
+
+  it('takes an IPv6 server in any RFC 4291 spelling and names the canonical target it changed', async () => {
+    const reply = await put(adminPort, '/v1/servers/2001:DB8:1:0:0::10/state', { state: 'drain', reason: 'spelling' })
+    expect(reply.status).toBe(200)
+    expect(await reply.json()).toMatchObject({ target: { kind: 'server', address: '2001:db8:1::10' }, state: 'drain' })
+    expect(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).servers['2001:db8:1::10']).toMatchObject({ state: 'drain' })
+    expect((await put(adminPort, '/v1/servers/2001:db8:1::10/state', { state: 'enabled', reason: 'done' })).status).toBe(200)
+  })
 })
 
 describe('durability', () => {
@@ -159,6 +170,28 @@ describe('durability', () => {
       expect((await dig(second.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4]).sort()).toEqual([OSAKA, FRANKFURT].sort())
     } finally {
       await second.stop()
+    }
+  })
+
+  it.each([
+    ['a weight no API would take (1e12, which made the weighted cycle an array too long to make)', { servers: { '192.0.2.10': { state: 'enabled', weight: 1e12, reason: 'x', actor: 'a', at: 'now' } }, sites: {} }, 'servers.192.0.2.10: weight 1000000000000 is not a whole number from 0 to 1000'],
+    ['a negative weight', { servers: {}, sites: { tokyo: { state: 'enabled', weight: -5, reason: 'x', actor: 'a', at: 'now' } } }, 'sites.tokyo: weight -5 is not a whole number from 0 to 1000'],
+    ['a weight that is text', { servers: {}, sites: { tokyo: { state: 'enabled', weight: 'lots', reason: 'x', actor: 'a', at: 'now' } } }, 'sites.tokyo: weight "lots" is not a whole number from 0 to 1000'],
+    ['an unknown state', { servers: {}, sites: { tokyo: { state: 'off', reason: 'x', actor: 'a', at: 'now' } } }, 'sites.tokyo: state "off" is not one of'],
+    ['a server key that is no canonical address', { servers: { '192.0.2.010': { state: 'disabled', reason: 'x', actor: 'a', at: 'now' } }, sites: {} }, "servers.192.0.2.010: '192.0.2.010' is not an IP address"],
+  ])('sets a state file with %s aside, says why, and starts without overrides', async (_name, file, why) => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-invalid-'))
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(file))
+    const logs: Record<string, unknown>[] = []
+    const server = await startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), stateDir: dir, logs })
+    try {
+      expect(existsSync(join(dir, 'state.json'))).toBe(false)
+      const entry = logs.find((l) => l['msg'] === 'admin state file unreadable: set aside, starting with no overrides')
+      expect(String(entry?.['problem'])).toContain(why)
+      expect(existsSync(String(entry?.['setAside']))).toBe(true)
+      expect((await dig(server.port, ['www.gslb.test'])).answer).toHaveLength(1)
+    } finally {
+      await server.close()
     }
   })
 

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process'
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import dgram from 'node:dgram'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -69,10 +70,34 @@ describe('signpost check', () => {
   })
 })
 
+/**
+ * A UDP port this test holds whose TCP twin is free, so Signpost (which binds TCP first) fails on
+ * UDP. Taken below Linux's ephemeral range (32768 up), where no other test's port-0 bind lands:
+ * a UDP port 0 picked there had its TCP twin taken by a busy machine's other tests 4 runs in 10.
+ */
+async function holdUdpPort(reusePort: boolean): Promise<dgram.Socket> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000)
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer()
+      probe.once('error', () => resolve(false))
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+    })
+    if (!tcpFree) continue
+    const socket = dgram.createSocket({ type: 'udp4', reusePort })
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false))
+      socket.bind(port, '127.0.0.1', () => resolve(true))
+    })
+    if (bound) return socket
+    socket.close()
+  }
+  throw new Error('no free port pair found below the ephemeral range')
+}
+
 describe('signpost serve', () => {
   it('fails fast with a clear message when the port is taken', async () => {
-    const taken = dgram.createSocket('udp4')
-    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const taken = await holdUdpPort(false)
     const port = taken.address().port
     const r = await signpost(['serve', '--zones', 'zones', '--listen', `127.0.0.1:${port}`, '--admin', '127.0.0.1:0'])
     taken.close()
@@ -81,8 +106,7 @@ describe('signpost serve', () => {
   })
 
   it('refuses a port another server holds with SO_REUSEPORT (as a second Signpost would), instead of sharing it', async () => {
-    const taken = dgram.createSocket({ type: 'udp4', reusePort: true })
-    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve))
+    const taken = await holdUdpPort(true)
     const port = taken.address().port
     const r = await signpost(['serve', '--zones', 'zones', '--listen', `127.0.0.1:${port}`, '--admin', '127.0.0.1:0', '--workers', '2'])
     taken.close()

@@ -10,6 +10,7 @@ import { parseName } from '../../../server/dns/name.ts'
 import type { AnswerPlan } from '../../../server/dns/plan.ts'
 import { buildGslb } from '../../../server/gslb/build.ts'
 import { buildNameTables, type FamilyTable } from '../../../server/gslb/tables.ts'
+import { MAX_CYCLE, smoothWeightedOrder } from '../../../server/gslb/weighted.ts'
 import type { Location } from '../../../server/geo/location.ts'
 import type { AdminEntry, AdminView, HealthView } from '../../../server/gslb/types.ts'
 import { zoneSet } from '../../../server/zone/zone-set.ts'
@@ -83,6 +84,27 @@ describe('weighted', () => {
     expect(Math.abs(spread[TOKYO]! - 0.5)).toBeLessThan(0.025)
     expect(Math.abs(spread[OSAKA]! - 0.3)).toBeLessThan(0.015)
     expect(Math.abs(spread[FRANKFURT]! - 0.2)).toBeLessThan(0.01)
+  })
+
+  it.each([
+    ['1e12 : 1', [1e12, 1]],
+    ['100,000 : 3 : 1', [100_000, 3, 1]],
+    ['1,000 servers of weight 1,000 and one of 1', [...Array.from({ length: 1000 }, () => 1000), 1]],
+  ])('keeps a cycle of at most MAX_CYCLE + one step per server whatever the weights (%s), every weighted server in it', (_name, weights) => {
+    const order = smoothWeightedOrder(weights)
+    expect(order.length).toBeLessThanOrEqual(MAX_CYCLE + weights.length)
+    weights.forEach((_weight, i) => expect(order).toContain(i))
+  })
+
+  it.each([
+    [[1000, 999, 1, 500]],
+    [[1000, 1000, 1]],
+    [[7, 1000, 333, 999, 2, 650]],
+  ])('scales weights of 0-1000 past MAX_CYCLE with shares within 0.1%% (%j)', (weights) => {
+    const order = smoothWeightedOrder(weights)
+    expect(order.length).toBeLessThanOrEqual(MAX_CYCLE + weights.length)
+    const total = weights.reduce((a, b) => a + b, 0)
+    weights.forEach((weight, i) => expect(Math.abs(order.filter((pick) => pick === i).length / order.length - weight / total)).toBeLessThan(0.001))
   })
 
   it('interleaves picks rather than bunching them (smooth WRR)', () => {

@@ -192,7 +192,7 @@ describe('operator writes', () => {
     expect(fakes.steps).toEqual(['commit', 'follow'])
     expect(fakes.plane.store.current.gslb.admin.sites.get('osaka')).toEqual({ state: 'drain', weight: undefined })
     replicas.release()
-    expect(await writing).toEqual({ ok: true, record: { state: 'drain', weight: undefined, reason: 'maintenance', actor: 'alice', at: NOW.toISOString() } })
+    expect(await writing).toEqual({ ok: true, target: { kind: 'site', site: 'osaka' }, record: { state: 'drain', weight: undefined, reason: 'maintenance', actor: 'alice', at: NOW.toISOString() } })
     expect(fakes.steps).toEqual(['commit', 'follow', 'synced'])
     expect(fakes.commits).toMatchObject([{ entry: { actor: 'alice', target: 'site osaka', from: null, to: { state: 'drain' }, reason: 'maintenance', at: NOW.toISOString() } }])
     expect(fakes.events).toMatchObject([{ type: 'admin', target: { kind: 'site', site: 'osaka' } }])
@@ -209,9 +209,10 @@ describe('operator writes', () => {
     expect(await fakes.plane.control.setAdminState({ kind: 'server', address: '192.0.2.10' }, { weight: 7, reason: 'y' }, 'bob')).toMatchObject({ ok: true, record: { state: 'enabled', weight: 7 } })
   })
 
-  it('an unknown target is a 404 that commits and publishes nothing', async () => {
+  it('an unknown target is a 404, a target that is no address a 400; neither commits nor publishes anything', async () => {
     const fakes = await makePlane()
     const before = fakes.plane.store.current
+    expect(await fakes.plane.control.setAdminState({ kind: 'server', address: '192.0.2.010' }, { state: 'up', reason: 'x' }, 'bob')).toMatchObject({ ok: false, status: 400 })
     expect(await fakes.plane.control.setAdminState({ kind: 'server', address: '10.9.9.9' }, { state: 'up', reason: 'x' }, 'bob')).toEqual({ ok: false, status: 404, message: "no server (site VIP) with address '10.9.9.9'" })
     expect(await fakes.plane.control.setAdminState({ kind: 'site', site: 'mars' }, { state: 'up', reason: 'x' }, 'bob')).toEqual({ ok: false, status: 404, message: "no site named 'mars'" })
     expect(fakes.steps).toEqual([])
