@@ -11,8 +11,8 @@ import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
 import { createLogger } from './log.ts'
 import { formatProblem } from './common/problem.ts'
-import { ListenError } from './net/listeners.ts'
-import { LoadError, start, StartError } from './start.ts'
+import { StartupError } from './common/startup-error.ts'
+import { LoadError, start } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
 
 const USAGE = `usage:
@@ -52,7 +52,7 @@ function adminTokens(config: Config, configFile: string | undefined): Map<string
     try {
       tokens = parseTokens(readFileSync(path, 'utf8'))
     } catch (error) {
-      throw new StartError(`cannot read admin.tokens_file ${path}: ${(error as Error).message}`)
+      throw new StartupError(`cannot read admin.tokens_file ${path}: ${(error as Error).message}`)
     }
   }
   const fromEnv = process.env[config.admin?.tokens_env ?? 'SIGNPOST_ADMIN_TOKEN']
@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return -1
   } catch (error) {
-    if (error instanceof StartError || error instanceof ListenError) {
+    if (error instanceof StartupError) {
       logger.fatal(error.message)
       return EXIT.startup
     }

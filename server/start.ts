@@ -8,15 +8,16 @@ import { buildAdminApp } from '../admin/app.ts'
 import { formatAddress } from './common/address.ts'
 import { formatProblem, type Problem } from './common/problem.ts'
 import { releaseMemory } from './common/release-memory.ts'
+import { StartupError } from './common/startup-error.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import type { DnsWorkers } from './net/dns-workers.ts'
-import { listenAddress, listenDns, ListenError, type BoundAddress, type DnsListeners } from './net/listeners.ts'
+import { listenAddress, listenDns, type BoundAddress, type DnsListeners } from './net/listeners.ts'
 import type { TcpOptions } from './net/tcp.ts'
 import type { Store } from './query/store.ts'
-import { loadAdminFile, localAdminStore } from './state/admin-state-file.ts'
+import { openLocalAdminStore } from './state/admin-state-file.ts'
 import { createControlPlane, describeZones, logZones, type Control } from './state/control.ts'
 import { loadInputs, type Sources } from './state/load-inputs.ts'
 
@@ -50,9 +51,6 @@ export type RunningServer = {
   close(): Promise<void>
 }
 
-/** A start-up failure an operator must fix (a tokens file that can't be read; listen problems are ListenErrors). */
-export class StartError extends Error {}
-
 /** The first load found problems that leave nothing sensible to serve (config, GeoIP, GSLB). */
 export class LoadError extends Error {
   readonly problems: readonly Problem[]
@@ -69,14 +67,15 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!first.ok) throw new LoadError(first.problems)
   logZones(loadLog, first.inputs.zones)
   for (const problem of first.zoneProblems) loadLog.error({ problem: formatProblem(problem) }, 'zone rejected')
-  const adminLoad = loadAdminFile(options.stateFile)
+  const local = openLocalAdminStore(options.stateFile, options.auditLog)
+  const adminLoad = local.load
   if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => plane.store.current, planServers)
   const plane = await createControlPlane({
     inputs: first.inputs,
     load: () => loadInputs(options.sources),
-    adminStore: localAdminStore(options.stateFile, options.auditLog, adminLoad.file),
+    adminStore: local.store,
     prober: ({ config, targets, previous, onTransitions }) => createChecker({
       targets, previous, onTransitions, random: Math.random,
       sourceAddress: config.health?.source_address,
@@ -95,6 +94,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     plane.stop()
     await Promise.all([dns?.close(), admin?.close()])
+    local.store.close()
   }
   try {
     dns = await listenDns({ listen: options.listen, workers: options.workers, tcp: options.tcp, logQueries: options.logQueries, logger: logger.child({ component: 'dns' }), store: plane.store, counter: metrics.queries })
@@ -103,7 +103,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       const address = listenAddress(options.admin)
       admin = buildAdminApp({ control: plane.control, tokens: options.adminTokens, protectReads: options.protectReads, logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
-        throw new ListenError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
+        throw new StartupError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })
       adminAddress = formatAddress(address.host, (admin.server.address() as net.AddressInfo).port)
     }

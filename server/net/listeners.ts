@@ -4,6 +4,7 @@
 import type dgram from 'node:dgram'
 import type { Logger } from 'pino'
 import { formatAddress, parseListenAddress, type ListenAddress } from '../common/address.ts'
+import { StartupError } from '../common/startup-error.ts'
 import type { QueryCounter } from '../metrics/query-counts.ts'
 import type { Store } from '../query/store.ts'
 import { startDnsWorkers, type DnsWorkers } from './dns-workers.ts'
@@ -11,8 +12,6 @@ import { createPacketHandler, type PacketHandler } from './handle-packet.ts'
 import { listenTcp, type TcpListener, type TcpOptions } from './tcp.ts'
 import { closeUdp, listenUdp } from './udp.ts'
 
-/** An address that cannot be listened on, said as an operator can fix it (bad address, port taken, no permission). */
-export class ListenError extends Error {}
 
 export type BoundAddress = { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
 
@@ -62,7 +61,7 @@ export async function listenDns(options: DnsListenOptions): Promise<DnsListeners
     }
     if (!handle) {
       workers = await startDnsWorkers({ count: options.workers, listen: resolved, tcp: options.tcp, logQueries: options.logQueries, logger, current: () => options.store.current }).catch((error: Error) => {
-        throw new ListenError(`cannot start the DNS worker threads: ${error.message}`)
+        throw new StartupError(`cannot start the DNS worker threads: ${error.message}`)
       })
     }
   } catch (error) {
@@ -72,10 +71,10 @@ export async function listenDns(options: DnsListenOptions): Promise<DnsListeners
   return { addresses, workers, close }
 }
 
-/** A listen address as operators write it (`127.0.0.1:53`, `[::1]:53`), or a ListenError. */
+/** A listen address as operators write it (`127.0.0.1:53`, `[::1]:53`), or a StartupError. */
 export function listenAddress(text: string): ListenAddress {
   const parsed = parseListenAddress(text)
-  if (!parsed.ok) throw new ListenError(parsed.message)
+  if (!parsed.ok) throw new StartupError(parsed.message)
   return parsed.address
 }
 
@@ -97,7 +96,7 @@ async function bindPair(address: ListenAddress, handle: PacketHandler, tcpOption
   }
 }
 
-function bindError(transport: string, address: ListenAddress, error: NodeJS.ErrnoException): ListenError {
+function bindError(transport: string, address: ListenAddress, error: NodeJS.ErrnoException): StartupError {
   const why: Record<string, string> = { EADDRINUSE: 'address already in use', EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)', EADDRNOTAVAIL: 'no such local address' }
-  return new ListenError(`cannot listen on ${transport} ${formatAddress(address.host, address.port)}: ${error.code ? (why[error.code] ?? error.code) : error.message}`)
+  return new StartupError(`cannot listen on ${transport} ${formatAddress(address.host, address.port)}: ${error.code ? (why[error.code] ?? error.code) : error.message}`)
 }

@@ -3,11 +3,13 @@
 // or the new file, never a torn one). A file that can't be read, or holds what the admin API would
 // refuse (a state, weight or target it does not take), is set aside, never dropped or half-used.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseServerAddress } from '../common/address.ts'
+import { StartupError } from '../common/startup-error.ts'
 import { MAX_WEIGHT, type AdminFile, type AdminStore } from './admin-state.ts'
-import { appendAudit } from './audit-log.ts'
+import { appendAudit, type AuditEntry } from './audit-log.ts'
+import { lockStateFile } from './state-lock.ts'
 import { writeSynced } from './synced-write.ts'
 
 export const EMPTY_ADMIN_FILE: AdminFile = Object.freeze({ servers: {}, sites: {} })
@@ -18,7 +20,7 @@ export type AdminFileLoad =
 
 const STATES = new Set(['enabled', 'disabled', 'drain', 'up'])
 
-export function loadAdminFile(path: string): AdminFileLoad {
+function loadAdminFile(path: string): AdminFileLoad {
   if (!existsSync(path)) return { ok: true, file: EMPTY_ADMIN_FILE }
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown
@@ -32,10 +34,49 @@ export function loadAdminFile(path: string): AdminFileLoad {
   }
 }
 
-export function persistAdminFile(path: string, file: AdminFile): void {
-  const temp = `${path}.tmp`
-  writeSynced(temp, 'w', JSON.stringify(file, null, 2) + '\n')
-  renameSync(temp, path)
+/**
+ * The AdminStore of one machine: the state file, replaced whole on each change, and the audit log
+ * beside it. Opening locks the state file (one instance per file), checks that both can be
+ * written, and loads it (a bad file set aside); a problem there is a StartupError.
+ */
+export function openLocalAdminStore(stateFile: string, auditLog: string): { readonly store: AdminStore; readonly load: AdminFileLoad } {
+  const lock = lockStateFile(stateFile)
+  try {
+    checkWritable(`${stateFile}.tmp`, 'w', 'admin state file', stateFile)
+    checkWritable(auditLog, 'a', 'audit log', auditLog)
+    const load = loadAdminFile(stateFile)
+    return { load, store: { initial: load.file, commit: async (next, entry) => commit(stateFile, auditLog, next, entry), close: () => lock.release() } }
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+/**
+ * A change happens whole or not at all: the new file is written and fsync'd beside the old one,
+ * the audit line appended, and only then does the rename make it the state file. An audit failure
+ * leaves the old file in place; a failed rename after the audit line is written adds an `aborted`
+ * line, so the log never claims a change the file lacks.
+ */
+function commit(stateFile: string, auditLog: string, next: AdminFile, entry: AuditEntry): void {
+  const temp = `${stateFile}.tmp`
+  writeSynced(temp, 'w', JSON.stringify(next, null, 2) + '\n')
+  try {
+    appendAudit(auditLog, entry)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw error
+  }
+  try {
+    renameSync(temp, stateFile)
+    syncFolder(stateFile)
+  } catch (error) {
+    appendAudit(auditLog, { ...entry, aborted: `the state file could not be replaced: ${(error as Error).message}` })
+    throw error
+  }
+}
+
+function syncFolder(path: string): void {
   const dir = openSync(dirname(path), 'r')
   try {
     fsyncSync(dir)
@@ -44,14 +85,13 @@ export function persistAdminFile(path: string, file: AdminFile): void {
   }
 }
 
-/** The AdminStore of one machine: the state file, replaced whole on each change, and the audit log beside it. */
-export function localAdminStore(stateFile: string, auditLog: string, initial: AdminFile): AdminStore {
-  return {
-    initial,
-    async commit(next, entry) {
-      persistAdminFile(stateFile, next)
-      appendAudit(auditLog, entry)
-    },
+/** Opens `path` as a change would (creating its folder), or throws one clear StartupError. */
+function checkWritable(path: string, flags: 'w' | 'a', what: string, named: string): void {
+  try {
+    writeSynced(path, flags, '')
+    if (flags === 'w') rmSync(path)
+  } catch (error) {
+    throw new StartupError(`cannot write the ${what} ${named}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
 }
 

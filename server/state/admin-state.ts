@@ -41,6 +41,8 @@ export type AdminStore = {
   readonly initial: AdminFile
   /** Keeps `next` and appends `entry` to the audit log, durably; a failure throws and keeps nothing new. */
   commit(next: AdminFile, entry: AuditEntry): Promise<void>
+  /** Lets go of what it holds (the state file's lock). */
+  close(): void
 }
 
 export type AdminDecision =

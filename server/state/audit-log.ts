@@ -9,6 +9,8 @@ export type AuditEntry = {
   readonly from: unknown
   readonly to: unknown
   readonly reason: string
+  /** Set on a second line for the same change when it could not be completed after all. */
+  readonly aborted?: string
 }
 
 export function appendAudit(path: string, entry: AuditEntry): void {

@@ -2,7 +2,7 @@
 // change a weight, and never lose an acknowledged change, even to kill -9.
 
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -193,6 +193,60 @@ describe('durability', () => {
     } finally {
       await server.close()
     }
+  })
+
+  it('a change whose audit line cannot be written is a 500 that changes nothing, now or after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-audit-'))
+    const first = await startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), adminToken: TOKEN, stateDir: dir })
+    const port = Number(first.adminAddress?.split(':').pop())
+    expect((await put(port, '/v1/sites/osaka/state', { state: 'drain', reason: 'before' })).status).toBe(200)
+    const stateBefore = readFileSync(join(dir, 'state.json'), 'utf8')
+    rmSync(join(dir, 'audit.log'))
+    mkdirSync(join(dir, 'audit.log')) // appending to it now fails (EISDIR), even as root
+    try {
+      expect((await put(port, `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'unaudited' })).status).toBe(500)
+      expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(stateBefore)
+      expect(existsSync(join(dir, 'state.json.tmp'))).toBe(false)
+      expect((await dig(first.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4])).toEqual([TOKYO])
+    } finally {
+      await first.close()
+    }
+    rmSync(join(dir, 'audit.log'), { recursive: true })
+    const second = await startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), stateDir: dir })
+    try {
+      expect((await dig(second.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4])).toEqual([TOKYO])
+    } finally {
+      await second.close()
+    }
+  })
+
+  it('refuses to start when the audit log cannot be written, in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-unwritable-'))
+    mkdirSync(join(dir, 'audit.log'))
+    await expect(startTestServer('test/fixtures/gslb', { configFile: resolve('test/fixtures/gslb/signpost.yaml'), stateDir: dir })).rejects.toThrow(`cannot write the audit log ${join(dir, 'audit.log')}: EISDIR`)
+    // It let go of the state file's lock on the way out.
+    expect(existsSync(join(dir, 'state.json.lock'))).toBe(false)
+  })
+
+  it('refuses a second instance on the same state file, and takes over a lock whose owner is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-lock-'))
+    cpSync('test/fixtures/gslb', dir, { recursive: true })
+    const config = join(dir, 'signpost.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+    const first = await spawnSignpost(['--config', config])
+    try {
+      const second = spawnSync(process.execPath, ['server/main.ts', 'serve', '--config', config, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'], { encoding: 'utf8', timeout: 20_000 })
+      expect(second.status).toBe(3)
+      expect(second.stdout + second.stderr).toContain(`the admin state file ${join(dir, 'var/state.json')} is in use by another Signpost (pid ${first.child.pid}`)
+    } finally {
+      execFileSync('kill', ['-9', String(first.child.pid)])
+      await first.stop()
+    }
+    // kill -9 left the lock behind, naming a pid that is gone.
+    expect(readFileSync(join(dir, 'var/state.json.lock'), 'utf8').trim()).toBe(String(first.child.pid))
+    const third = await spawnSignpost(['--config', config])
+    await third.stop()
+    expect(existsSync(join(dir, 'var/state.json.lock'))).toBe(false)
   })
 
   it('sets a corrupt state file aside, says so, and starts without overrides', async () => {

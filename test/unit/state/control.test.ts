@@ -75,6 +75,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
       await options.commit?.(next)
       commits.push({ next, entry })
     },
+    close: () => undefined,
   }
   let plane: ControlPlane | undefined
   const metrics = createMetrics(() => plane!.store.current, () => undefined)
