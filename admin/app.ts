@@ -3,6 +3,7 @@
 // Reads are open (the listener binds 127.0.0.1 by default); every write needs the bearer token.
 
 import swagger from '@fastify/swagger'
+import type { ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
@@ -41,6 +42,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   // Strict bodies: an unknown key (a typo) is a 400, not silently dropped, and types are not coerced.
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   app.decorateRequest('actor', '')
+  // Event streams never end on their own: closing the app ends them, or it would wait for every client to leave.
+  const streams = new Set<ServerResponse>()
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.end()
+  })
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (deps.tokens.size === 0) return reply.code(503).send({ error: 'no admin tokens configured: set SIGNPOST_ADMIN_TOKEN or admin.tokens_file' })
     const actor = authenticate(request.headers.authorization, deps.tokens)
@@ -85,7 +91,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
         reply.raw.write(': signpost events\n\n')
         const unsubscribe = control.subscribe((event) => reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
-        request.raw.once('close', unsubscribe)
+        streams.add(reply.raw)
+        request.raw.once('close', () => {
+          unsubscribe()
+          streams.delete(reply.raw)
+        })
       })
 
     })

@@ -125,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         logger.info({ signal }, 'signpost stopping')
+        // Stopping takes milliseconds; whatever still holds on after two seconds is not waited for.
+        setTimeout(() => process.exit(EXIT.ok), 2000).unref()
         void server.close().then(() => process.exit(EXIT.ok))
       })
     }
