@@ -3,7 +3,7 @@
 // Reads are open (the listener binds 127.0.0.1 by default); every write needs the bearer token.
 
 import swagger from '@fastify/swagger'
-import type { ServerResponse } from 'node:http'
+import http, { type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
@@ -37,10 +37,28 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What one client may hold of the admin server: a request must arrive whole within 10 s (headers
+ * within 5 s), an idle keep-alive connection closes after 5 s, and at most 64 connections are open
+ * at once (more are closed as they come). A client trickling a large body otherwise held its file
+ * descriptor forever, and a few hundred of them left none for the health probes.
+ */
+const ADMIN_LIMITS = { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 } as const
+export const ADMIN_MAX_CONNECTIONS = 64
+
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const { control } = deps
   // Strict bodies: an unknown key (a typo) is a 400, not silently dropped, and types are not coerced.
-  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    serverFactory: (handler) => {
+      const server = http.createServer(ADMIN_LIMITS, handler)
+      server.maxConnections = ADMIN_MAX_CONNECTIONS
+      return server
+    },
+  })
   app.decorateRequest('actor', '')
   // Event streams never end on their own: closing the app ends them, or it would wait for every client to leave.
   const streams = new Set<ServerResponse>()

@@ -11,6 +11,7 @@ import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
 import { createLogger } from './log.ts'
 import { formatProblem } from './common/problem.ts'
+import { raiseFileLimit } from './common/file-limit.ts'
 import { StartupError } from './common/startup-error.ts'
 import { LoadError, start } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
@@ -100,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
 
   const logger = createLogger(config.log?.level)
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'))
+  logger.info({ files: raiseFileLimit() }, 'open files limit')
   try {
     const server = await start({
       sources,

@@ -76,8 +76,8 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     inputs: first.inputs,
     load: () => loadInputs(options.sources),
     adminStore: local.store,
-    prober: ({ config, targets, previous, onTransitions }) => createChecker({
-      targets, previous, onTransitions, random: Math.random,
+    prober: ({ config, targets, previous, onTransitions, onFault }) => createChecker({
+      targets, previous, onTransitions, onFault, random: Math.random,
       sourceAddress: config.health?.source_address,
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       onProbe: (target, result) => metrics.observeProbe(target, result),

@@ -20,6 +20,8 @@ export type CheckerOptions = {
   readonly probe?: (target: ProbeTarget) => Promise<ProbeResult>
   /** Every probe result, for metrics. */
   readonly onProbe?: (target: ProbeTarget, result: ProbeResult) => void
+  /** A probe this machine could not make (a 'local' result): the checker's fault, not the target's. */
+  readonly onFault?: (target: ProbeTarget, result: ProbeResult) => void
 }
 
 export type Checker = {
@@ -68,7 +70,8 @@ export function createChecker(options: CheckerOptions): Checker {
       release()
     }
     if (stopped) return
-    options.onProbe?.(target, result)
+    if (!result.ok && result.reason === 'local') options.onFault?.(target, result)
+    else options.onProbe?.(target, result)
     const { health: next, transition } = nextHealth(target.id, health.get(target.id) ?? INITIAL_HEALTH, result, target.rules, Date.now())
     health.set(target.id, next)
     if (transition) {

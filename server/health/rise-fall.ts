@@ -11,6 +11,8 @@ export function describeResult(result: ProbeResult): string {
 }
 
 export function nextHealth(id: string, prev: TargetHealth, result: ProbeResult, rules: RiseFall, now: number): { health: TargetHealth; transition: Transition | undefined } {
+  // A probe this machine could not make (out of descriptors, …) is no verdict: nothing moves.
+  if (!result.ok && result.reason === 'local') return { health: prev, transition: undefined }
   const wanted = result.ok ? 'up' : 'down'
   if (prev.state === wanted) return { health: { ...prev, against: 0, last: result }, transition: undefined }
   const against = prev.against + 1

@@ -18,6 +18,8 @@ export type Metrics = {
   addQueryTotals(worker: number, totals: QueryTotals): void
   observeProbe(target: ProbeTarget, result: ProbeResult): void
   countTransition(to: 'up' | 'down'): void
+  /** A probe this machine could not make (EMFILE, ENOBUFS, …). */
+  countCheckerFault(): void
   countSnapshot(): void
 }
 
@@ -81,6 +83,7 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
   })
   const probeSeconds = new Histogram({ name: 'signpost_probe_duration_seconds', help: 'Health probe duration, by probe type and outcome', labelNames: ['type', 'ok'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] })
   const transitions = new Counter({ name: 'signpost_health_transitions_total', help: 'Health verdict changes, by new state', labelNames: ['to'], registers: [registry] })
+  const checkerFaults = new Counter({ name: 'signpost_checker_faults_total', help: 'Probes this machine could not make (out of file descriptors, buffers or local addresses): no verdict on the target', registers: [registry] })
   const snapshots = new Counter({ name: 'signpost_snapshots_total', help: 'Snapshots built and swapped in (reloads, health and admin changes)', registers: [registry] })
 
   return {
@@ -92,6 +95,9 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
     countTransition(to) {
       transitions.inc({ to })
+    },
+    countCheckerFault() {
+      checkerFaults.inc()
     },
     countSnapshot() {
       snapshots.inc()

@@ -17,7 +17,7 @@ import { nameToText } from '../dns/name.ts'
 import type { HealthView } from '../gslb/types.ts'
 import type { KeepalivedState } from '../health/lb-pair.ts'
 import { probeTargets } from '../health/targets.ts'
-import { INITIAL_HEALTH, type ProbeTarget, type TargetHealth, type Transition } from '../health/types.ts'
+import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from '../health/types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { QueryTotals } from '../metrics/query-counts.ts'
 import { buildSnapshot, withAdmin, withHealth, type Snapshot } from '../query/snapshot.ts'
@@ -83,6 +83,8 @@ export type ProberOptions = {
   /** Health carried over from the prober before (a reload), by target id. */
   readonly previous: ReadonlyMap<string, TargetHealth>
   readonly onTransitions: (transitions: readonly Transition[]) => void
+  /** A probe this machine could not make (EMFILE, …): counted and logged, never a verdict. */
+  readonly onFault: (target: ProbeTarget, result: ProbeResult) => void
 }
 
 export type ControlDeps = {
@@ -105,6 +107,8 @@ export type ControlPlane = {
   replicateTo(replicas: Replicas): void
   stop(): void
 }
+
+const FAULT_LOG_MS = 10_000
 
 /** Builds the first snapshot and runs one full probe round, so the first answers are already health-aware. */
 export async function createControlPlane(deps: ControlDeps): Promise<ControlPlane> {
@@ -164,11 +168,23 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     }
     publishHealth()
   }
+  // Faults come in storms (every probe fails with EMFILE at once): one line per FAULT_LOG_MS at most.
+  let faults = 0
+  let faultsLoggedAt = -Infinity
+  const onFault = (target: ProbeTarget, result: ProbeResult): void => {
+    metrics.countCheckerFault()
+    faults++
+    const now = deps.now().getTime()
+    if (now - faultsLoggedAt < FAULT_LOG_MS) return
+    healthLog.error({ faults, address: target.address, detail: result.ok ? '' : result.detail }, 'probes could not be made on this machine; targets keep their verdicts')
+    faults = 0
+    faultsLoggedAt = now
+  }
   const restartProbes = async (config: Config): Promise<void> => {
     const previous = prober?.health() ?? new Map<string, TargetHealth>()
     prober?.stop()
     targets = probeTargets(config)
-    prober = deps.prober({ config, targets, previous, onTransitions: onTransitions(new Map(targets.map((t) => [t.id, t]))) })
+    prober = deps.prober({ config, targets, previous, onTransitions: onTransitions(new Map(targets.map((t) => [t.id, t]))), onFault })
     await prober.start()
     publishHealth()
   }

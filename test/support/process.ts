@@ -11,9 +11,12 @@ export type ServerProcess = {
   stop(): Promise<number | null>
 }
 
-/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches). */
-export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, 'server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs it under `ulimit -n`. */
+export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = [], fileLimit?: number): Promise<ServerProcess> {
+  const command = [process.execPath, ...nodeFlags, 'server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args]
+  const child = fileLimit === undefined
+    ? spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('bash', ['-c', `ulimit -n ${fileLimit} && exec "$@"`, 'bash', ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: Record<string, unknown>[] = []
   let buffered = ''
   let stderr = ''

@@ -4,7 +4,7 @@
 import dns2 from 'dns2'
 import { isIPv6 } from 'node:net'
 import type { ProbeResult, ProbeSpec } from './types.ts'
-import { failure } from './failure.ts'
+import { errorFailure, failure } from './failure.ts'
 
 type DnsSpec = Extract<ProbeSpec, { type: 'dns' }>
 
@@ -21,6 +21,7 @@ export async function probeDns(address: string, spec: DnsSpec, timeoutMs: number
     return { ok: true, ms: Math.round(performance.now() - started) }
   } catch (error) {
     const message = (error as Error).message
-    return failure(/timeout|timed out/i.test(message) ? 'timeout' : 'error', /timeout|timed out/i.test(message) ? `timeout after ${timeoutMs} ms` : `DNS ${message}`, started)
+    if (/timeout|timed out/i.test(message)) return failure('timeout', `timeout after ${timeoutMs} ms`, started)
+    return errorFailure('error', error as NodeJS.ErrnoException, `DNS ${message}`, started)
   }
 }

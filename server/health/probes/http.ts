@@ -6,7 +6,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { isIPv6 } from 'node:net'
 import type { ProbeResult, ProbeSpec } from './types.ts'
-import { failure } from './failure.ts'
+import { errorFailure, failure } from './failure.ts'
 
 const MAX_BODY = 64 * 1024
 
@@ -38,7 +38,7 @@ export function probeHttp(address: string, spec: HttpSpec, timeoutMs: number, so
     const timer = setTimeout(() => finish(failure('timeout', `timeout after ${timeoutMs} ms`, started)), timeoutMs)
     request.once('error', (error: NodeJS.ErrnoException) => {
       const tls = error.code?.startsWith('ERR_TLS') || /certificate|SSL|self.signed/i.test(error.message)
-      finish(failure(error.code === 'ECONNREFUSED' ? 'refused' : tls ? 'tls' : 'reset', `${spec.type} ${error.code ?? error.message}`, started))
+      finish(errorFailure(error.code === 'ECONNREFUSED' ? 'refused' : tls ? 'tls' : 'reset', error, `${spec.type} ${error.code ?? error.message}`, started))
     })
     request.once('response', (response) => {
       const status = response.statusCode ?? 0

@@ -2,7 +2,7 @@
 
 import net from 'node:net'
 import type { ProbeResult } from './types.ts'
-import { failure } from './failure.ts'
+import { errorFailure, failure } from './failure.ts'
 
 export function probeTcp(address: string, port: number, timeoutMs: number, sourceAddress: string | undefined): Promise<ProbeResult> {
   const started = performance.now()
@@ -15,6 +15,6 @@ export function probeTcp(address: string, port: number, timeoutMs: number, sourc
     }
     const timer = setTimeout(() => finish(failure('timeout', `timeout after ${timeoutMs} ms`, started)), timeoutMs)
     socket.once('connect', () => finish({ ok: true, ms: Math.round(performance.now() - started) }))
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(failure(error.code === 'ECONNREFUSED' ? 'refused' : 'reset', `connect ${error.code ?? error.message}`, started)))
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(errorFailure(error.code === 'ECONNREFUSED' ? 'refused' : 'reset', error, `connect ${error.code ?? error.message}`, started)))
   })
 }

@@ -16,6 +16,7 @@ export type ProbeSpec =
     }
   | { readonly type: 'dns'; readonly port: number; readonly query: string; readonly qtype: 'A' | 'AAAA'; readonly expect: string | undefined }
 
+/** 'local': the probe could not be made here (EMFILE, ENOBUFS, …); it says nothing about the target. */
 export type ProbeResult =
   | { readonly ok: true; readonly ms: number }
-  | { readonly ok: false; readonly ms: number; readonly reason: 'timeout' | 'refused' | 'reset' | 'status' | 'body' | 'tls' | 'rcode' | 'error'; readonly detail: string }
+  | { readonly ok: false; readonly ms: number; readonly reason: 'timeout' | 'refused' | 'reset' | 'status' | 'body' | 'tls' | 'rcode' | 'error' | 'local'; readonly detail: string }

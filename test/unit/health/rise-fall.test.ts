@@ -9,13 +9,14 @@ import { seededRandom } from '../../support/random.ts'
 const rules: RiseFall = { intervalMs: 1000, timeoutMs: 800, rise: 2, fall: 3, recheckMs: 150 }
 const ok: ProbeResult = { ok: true, ms: 1 }
 const bad: ProbeResult = { ok: false, ms: 1, reason: 'refused', detail: 'connect ECONNREFUSED' }
+const local: ProbeResult = { ok: false, ms: 0, reason: 'local', detail: 'connect EMFILE' }
 
 function run(results: string): { states: string; transitions: number; health: TargetHealth } {
   let health = INITIAL_HEALTH
   let states = ''
   let transitions = 0
   for (const [i, c] of [...results].entries()) {
-    const step = nextHealth('t', health, c === '+' ? ok : bad, rules, i)
+    const step = nextHealth('t', health, c === '+' ? ok : c === 'x' ? local : bad, rules, i)
     health = step.health
     if (step.transition) transitions++
     states += health.state === 'up' ? 'U' : health.state === 'down' ? 'D' : '?'
@@ -28,6 +29,9 @@ describe('rise and fall', () => {
     ['the first result decides at once (start-up round)', '+', 'U'],
     ['a first failure marks down at once', '-', 'D'],
     ['goes down only after `fall` (3) failures in a row', '+---', 'UUUD'],
+    ['a probe this machine could not make (x: EMFILE) is no verdict, however many', '+xxxxxx', 'UUUUUUU'],
+    ['nor does it count toward fall, or reset it', '+--xxxx-', 'UUUUUUUD'],
+    ['nor decide a first verdict', 'xx+', '??U'],
     ['a success in between resets the count', '+--+--+', 'UUUUUUU'],
     ['comes back only after `rise` (2) successes in a row', '-+-++', 'DDDDU'],
   ])('%s', (_name, results, states) => {
