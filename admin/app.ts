@@ -15,6 +15,8 @@ export type AdminDeps = {
   readonly tokens: ReadonlyMap<string, string>
   /** Reads need a token too (all but /healthz). */
   readonly protectReads: boolean
+  /** Connections open at once, event streams included. */
+  readonly maxConnections: number
   readonly logger: Logger
 }
 
@@ -39,12 +41,11 @@ declare module 'fastify' {
 
 /**
  * What one client may hold of the admin server: a request must arrive whole within 10 s (headers
- * within 5 s), an idle keep-alive connection closes after 5 s, and at most 64 connections are open
- * at once (more are closed as they come). A client trickling a large body otherwise held its file
- * descriptor forever, and a few hundred of them left none for the health probes.
+ * within 5 s), an idle keep-alive connection closes after 5 s, and at most `maxConnections` are
+ * open at once (more are closed as they come). A client trickling a large body otherwise held its
+ * file descriptor forever, and a few hundred of them left none for the health probes.
  */
 const ADMIN_LIMITS = { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 } as const
-export const ADMIN_MAX_CONNECTIONS = 64
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const { control } = deps
@@ -55,7 +56,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     serverFactory: (handler) => {
       const server = http.createServer(ADMIN_LIMITS, handler)
-      server.maxConnections = ADMIN_MAX_CONNECTIONS
+      server.maxConnections = deps.maxConnections
       return server
     },
   })

@@ -114,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
       tcp: {
         idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
         maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,
+        maxPerClient: config.tcp?.max_per_client ?? defaults.DEFAULT_TCP_MAX_PER_CLIENT,
+        maxBufferedBytes: config.tcp?.max_buffered_bytes ?? defaults.DEFAULT_TCP_MAX_BUFFERED_BYTES,
       },
       workers: workers ?? config.workers ?? defaults.DEFAULT_WORKERS,
       logQueries: config.log?.queries ?? false,

@@ -6,6 +6,7 @@ import type net from 'node:net'
 import type { Logger } from 'pino'
 import { buildAdminApp } from '../admin/app.ts'
 import { formatAddress } from './common/address.ts'
+import { fileLimit } from './common/file-limit.ts'
 import { formatProblem, type Problem } from './common/problem.ts'
 import { releaseMemory } from './common/release-memory.ts'
 import { StartupError } from './common/startup-error.ts'
@@ -60,6 +61,11 @@ export class LoadError extends Error {
   }
 }
 
+/** The admin API's share of the open-files limit: a quarter of it, at most 256 (dashboards' event streams included). */
+function adminConnections(): number {
+  return Math.max(16, Math.min(256, Math.floor((fileLimit()?.soft ?? 1024) / 4)))
+}
+
 export async function start(options: StartOptions): Promise<RunningServer> {
   const { logger } = options
   const loadLog = logger.child({ component: 'load' })
@@ -101,7 +107,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     if (dns.workers) plane.replicateTo(dns.workers)
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ control: plane.control, tokens: options.adminTokens, protectReads: options.protectReads, logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ control: plane.control, tokens: options.adminTokens, protectReads: options.protectReads, maxConnections: adminConnections(), logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })

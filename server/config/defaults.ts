@@ -11,6 +11,10 @@ export const DEFAULT_CONFIG_FILE = 'zones/signpost.yaml'
 /** RFC 7766 §6.2.3 suggests seconds, not minutes, for an idle connection. */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10_000
 export const DEFAULT_TCP_MAX_CONNECTIONS = 1_000
+/** One client address may hold this many TCP connections (RFC 7766 §6.2.2). */
+export const DEFAULT_TCP_MAX_PER_CLIENT = 32
+/** Bytes of partial TCP messages all connections together may hold: 128 of the largest. */
+export const DEFAULT_TCP_MAX_BUFFERED_BYTES = 8 * 1024 * 1024
 /** Operator state and its audit trail: runtime data, kept out of the zones folder (relative to the working directory). */
 export const DEFAULT_STATE_FILE = 'var/signpost-state.json'
 export const DEFAULT_AUDIT_LOG = 'var/audit.log'

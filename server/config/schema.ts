@@ -59,7 +59,7 @@ export type Config = {
   workers?: number
   zones?: string
   admin?: { listen?: string; state_file?: string; audit_log?: string; tokens_file?: string; tokens_env?: string; protect_reads?: boolean }
-  tcp?: { idle_timeout_ms?: number; max_connections?: number }
+  tcp?: { idle_timeout_ms?: number; max_connections?: number; max_per_client?: number; max_buffered_bytes?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
   health?: { source_address?: string; max_in_flight?: number }
@@ -93,7 +93,7 @@ export const configSchema = {
     tcp: {
       type: 'object',
       additionalProperties: false,
-      properties: { idle_timeout_ms: int(100, 3_600_000), max_connections: int(1, 100_000) },
+      properties: { idle_timeout_ms: int(100, 3_600_000), max_connections: int(1, 100_000), max_per_client: int(1, 100_000), max_buffered_bytes: int(65_535, 1 << 30) },
     },
     log: {
       type: 'object',

@@ -110,8 +110,9 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
           }),
       ),
     )
-  // Each worker gets its share of the TCP connection cap, so the total stays what the operator set.
-  const tcp: TcpOptions = { ...options.tcp, maxConnections: Math.max(1, Math.ceil(options.tcp.maxConnections / options.count)) }
+  // Each worker gets its share of the TCP caps, so the totals stay what the operator set.
+  const share = (total: number): number => Math.max(1, Math.ceil(total / options.count))
+  const tcp: TcpOptions = { ...options.tcp, maxConnections: share(options.tcp.maxConnections), maxPerClient: share(options.tcp.maxPerClient), maxBufferedBytes: Math.max(65_535, share(options.tcp.maxBufferedBytes)) }
 
   const relayLog = (line: string): void => {
     const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as Record<string, unknown>

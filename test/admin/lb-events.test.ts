@@ -10,6 +10,7 @@ function app(token: string | undefined) {
   const instance = buildAdminApp({
     tokens: new Map(token ? [['ops', token]] : []),
     protectReads: false,
+    maxConnections: 64,
     logger: pino({ level: 'silent' }),
     control: {
       zonesLoaded: () => 1,

@@ -35,7 +35,7 @@ const TOKENS = parseTokens('# name token\nalice  alice-secret\nbob bob-secret   
 
 function app(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
   const { control, changes } = fake(options)
-  return { app: buildAdminApp({ control, tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, logger: pino({ level: 'silent' }) }), changes }
+  return { app: buildAdminApp({ control, tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, maxConnections: 64, logger: pino({ level: 'silent' }) }), changes }
 }
 const as = (name: string) => ({ authorization: `Bearer ${name}-secret` })
 

@@ -10,13 +10,15 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { dig } from '../support/dig.ts'
-import { spawnSignpost } from '../support/process.ts'
+import { inOwnFolder, spawnSignpost } from '../support/process.ts'
 
 const run = promisify(execFile)
 
 async function signpost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['server/main.ts', ...args])
+    // `check` reads the shipped zones/ by default; a server runs in a folder of its own (its state file).
+    const own = args[0] === 'serve' ? inOwnFolder(args) : { cwd: process.cwd(), args: ['server/main.ts', ...args] }
+    const { stdout, stderr } = await run(process.execPath, own.args, { cwd: own.cwd })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }

@@ -1,6 +1,16 @@
 // Runs `signpost serve` as its own process (the way an operator does), on ephemeral ports.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+
+/** The command line, run from a fresh folder of its own: paths given relative to the repository are made absolute. */
+export function inOwnFolder(args: readonly string[]): { cwd: string; args: string[] } {
+  const absolute = args.map((arg, i) => (i > 0 && (args[i - 1] === '--zones' || args[i - 1] === '--config') && !isAbsolute(arg) ? resolve(arg) : arg))
+  // Each process's default and relative state paths (var/…) are its own: two instances never share a state file.
+  return { cwd: mkdtempSync(join(tmpdir(), 'signpost-cwd-')), args: [resolve('server/main.ts'), ...absolute] }
+}
 
 export type ServerProcess = {
   readonly child: ChildProcess
@@ -13,10 +23,12 @@ export type ServerProcess = {
 
 /** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs it under `ulimit -n`. */
 export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = [], fileLimit?: number): Promise<ServerProcess> {
-  const command = [process.execPath, ...nodeFlags, 'server/main.ts', 'serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args]
+  const own = inOwnFolder(['serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args])
+  const command = [process.execPath, ...nodeFlags, ...own.args]
+  const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], cwd: own.cwd }
   const child = fileLimit === undefined
-    ? spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('bash', ['-c', `ulimit -n ${fileLimit} && exec "$@"`, 'bash', ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(command[0] as string, command.slice(1), options)
+    : spawn('bash', ['-c', `ulimit -n ${fileLimit} && exec "$@"`, 'bash', ...command], options)
   const logs: Record<string, unknown>[] = []
   let buffered = ''
   let stderr = ''

@@ -10,7 +10,7 @@ import { start, type RunningServer } from '../../server/start.ts'
 /** Log lines a test server wrote, parsed; pass one in to collect them. */
 export type LogSink = Record<string, unknown>[]
 
-export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; configFile?: string; logs?: LogSink; stateDir?: string; adminToken?: string; workers?: number } = {}): Promise<RunningServer & { port: number }> {
+export async function startTestServer(zonesDir: string, options: { idleTimeoutMs?: number; maxConnections?: number; maxPerClient?: number; maxBufferedBytes?: number; configFile?: string; logs?: LogSink; stateDir?: string; adminToken?: string; workers?: number } = {}): Promise<RunningServer & { port: number }> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'signpost-state-'))
   const sink = options.logs
   const logger = sink
@@ -24,7 +24,7 @@ export async function startTestServer(zonesDir: string, options: { idleTimeoutMs
     admin: options.adminToken ? '127.0.0.1:0' : undefined,
     adminTokens: new Map(options.adminToken ? [['admin', options.adminToken]] : []),
     protectReads: false,
-    tcp: { idleTimeoutMs: options.idleTimeoutMs ?? 10_000, maxConnections: options.maxConnections ?? 1000 },
+    tcp: { idleTimeoutMs: options.idleTimeoutMs ?? 10_000, maxConnections: options.maxConnections ?? 1000, maxPerClient: options.maxPerClient ?? 32, maxBufferedBytes: options.maxBufferedBytes ?? 8 << 20 },
     workers: options.workers ?? 0,
     logQueries: false,
     logger,
