@@ -9,12 +9,9 @@ import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
 import { authenticate } from './auth.ts'
 
+/** Tokens (every write must present one as `Authorization: Bearer …`; none: writes are off) and protect_reads (reads but /healthz need one too) come from `control.settings()` per request, so a reload rotates them. */
 export type AdminDeps = {
   readonly control: Control
-  /** Named tokens; every write must present one as `Authorization: Bearer …` (none: writes are off). */
-  readonly tokens: ReadonlyMap<string, string>
-  /** Reads need a token too (all but /healthz). */
-  readonly protectReads: boolean
   /** Connections open at once, event streams included. */
   readonly maxConnections: number
   readonly logger: Logger
@@ -67,8 +64,9 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     for (const stream of streams) stream.end()
   })
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (deps.tokens.size === 0) return reply.code(503).send({ error: 'no admin tokens configured: set SIGNPOST_ADMIN_TOKEN or admin.tokens_file' })
-    const actor = authenticate(request.headers.authorization, deps.tokens)
+    const { tokens } = control.settings()
+    if (tokens.size === 0) return reply.code(503).send({ error: 'no admin tokens configured: set SIGNPOST_ADMIN_TOKEN or admin.tokens_file' })
+    const actor = authenticate(request.headers.authorization, tokens)
     if (actor === undefined) return reply.code(401).send({ error: 'missing or wrong bearer token' })
     request.actor = actor
   }
@@ -84,7 +82,9 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
     // Reads: open unless admin.protect_reads (then a token, except /healthz above).
     void app.register(async (app) => {
-      if (deps.protectReads) app.addHook('onRequest', requireToken)
+      app.addHook('onRequest', async (request, reply) => {
+        if (control.settings().protectReads) return requireToken(request, reply)
+      })
       app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
         const { contentType, text } = await control.metrics()
         return reply.type(contentType).send(text)

@@ -15,13 +15,3 @@ export function authenticate(header: string | undefined, tokens: ReadonlyMap<str
   for (const [name, token] of tokens) if (bearerMatches(header, token) && who === undefined) who = name
   return who
 }
-
-/** Tokens file: one `name token` per line; `#` starts a comment. */
-export function parseTokens(text: string): Map<string, string> {
-  const tokens = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const [name, token] = line.replace(/#.*/, '').trim().split(/\s+/)
-    if (name && token) tokens.set(name, token)
-  }
-  return tokens
-}

@@ -20,7 +20,7 @@ const victim = await startBackend(VICTIM)
 const other = await startBackend(OTHER, victim.port)
 writeFileSync(join(dir, 'f.test.zone'), `$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww 5 A ${VICTIM}\nwww 5 A ${OTHER}\n`)
 writeFileSync(join(dir, 'signpost.yaml'), `checks:\n  web: { type: http, port: ${victim.port} }\nsites:\n  v: { vips: [${VICTIM}], check: web }\n  o: { vips: [${OTHER}], check: web }\nnames:\n  www.f.test.: { policy: all }\n`)
-const server = await start({ sources: { zonesDir: dir, configFile: join(dir, 'signpost.yaml') }, stateFile: join(dir, 'state.json'), auditLog: join(dir, 'audit.log'), listen: ['127.0.0.1:0'], admin: undefined, adminTokens: new Map(), protectReads: false, tcp: { idleTimeoutMs: 10_000, maxConnections: 100, maxPerClient: 32, maxBufferedBytes: 8 << 20 }, workers: 0,
+const server = await start({ sources: { zonesDir: dir, configFile: join(dir, 'signpost.yaml') }, stateFile: join(dir, 'state.json'), auditLog: join(dir, 'audit.log'), listen: ['127.0.0.1:0'], admin: undefined, settings: { tokens: new Map(), protectReads: false, logLevel: 'info' }, readSettings: () => ({ ok: true, settings: { tokens: new Map(), protectReads: false, logLevel: 'info' } }), setLogLevel: () => undefined, tcp: { idleTimeoutMs: 10_000, maxConnections: 100, maxPerClient: 32, maxBufferedBytes: 8 << 20 }, workers: 0,
     logQueries: false, logger: pino({ level: 'silent' }) })
 const port = server.addresses[0]!.port
 const socket = dgram.createSocket('udp4')

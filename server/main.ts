@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Process entry: `signpost serve` or `signpost check`. Process-level handlers live here and only here.
 
-import { existsSync, readFileSync } from 'node:fs'
-import { parseTokens } from '../admin/auth.ts'
+import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runCheck } from './check.ts'
@@ -15,6 +14,7 @@ import { raiseFileLimit } from './common/file-limit.ts'
 import { StartupError } from './common/startup-error.ts'
 import { LoadError, start } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
+import { readSettings, type LiveSettings } from './state/settings.ts'
 
 const USAGE = `usage:
   signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N]
@@ -42,26 +42,10 @@ function settings(values: { config?: string | undefined; zones?: string | undefi
   return { ok: true, settings: { sources: { configFile, zonesDir }, config } }
 }
 
-/**
- * Named admin tokens: `admin.tokens_file` (relative to the config), and the variable named by
- * `admin.tokens_env` (default SIGNPOST_ADMIN_TOKEN): one token (named "admin") or `name:token,…`.
- */
-function adminTokens(config: Config, configFile: string | undefined): Map<string, string> {
-  let tokens = new Map<string, string>()
-  if (config.admin?.tokens_file) {
-    const path = resolve(configFile ? dirname(configFile) : '.', config.admin.tokens_file)
-    try {
-      tokens = parseTokens(readFileSync(path, 'utf8'))
-    } catch (error) {
-      throw new StartupError(`cannot read admin.tokens_file ${path}: ${(error as Error).message}`)
-    }
-  }
-  const fromEnv = process.env[config.admin?.tokens_env ?? 'SIGNPOST_ADMIN_TOKEN']
-  for (const entry of fromEnv ? fromEnv.split(',') : []) {
-    const [name, token] = entry.includes(':') ? [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)] : ['admin', entry]
-    if (name && token) tokens.set(name, token)
-  }
-  return tokens
+function liveSettings(config: Config, configFile: string | undefined): LiveSettings {
+  const read = readSettings(config, configFile)
+  if (!read.ok) throw new StartupError(read.message)
+  return read.settings
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -99,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
   const { config, sources } = resolved.settings
   if (command === 'check') return (await runCheck(sources, process.stdout)) ? EXIT.ok : EXIT.problems
 
-  const logger = createLogger(config.log?.level)
+  const root = createLogger(config.log?.level)
+  const { logger } = root
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'))
   logger.info({ files: raiseFileLimit() }, 'open files limit')
   try {
@@ -109,8 +94,9 @@ async function main(argv: string[]): Promise<number> {
       auditLog: config.admin?.audit_log ?? defaults.DEFAULT_AUDIT_LOG,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
-      adminTokens: adminTokens(config, sources.configFile),
-      protectReads: config.admin?.protect_reads ?? false,
+      settings: liveSettings(config, sources.configFile),
+      readSettings: (next) => readSettings(next, sources.configFile),
+      setLogLevel: root.setLevel,
       tcp: {
         idleTimeoutMs: config.tcp?.idle_timeout_ms ?? defaults.DEFAULT_TCP_IDLE_TIMEOUT_MS,
         maxConnections: config.tcp?.max_connections ?? defaults.DEFAULT_TCP_MAX_CONNECTIONS,

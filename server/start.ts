@@ -21,6 +21,8 @@ import type { Store } from './query/store.ts'
 import { openLocalAdminStore } from './state/admin-state-file.ts'
 import { createControlPlane, describeZones, logZones, type Control } from './state/control.ts'
 import { loadInputs, type Sources } from './state/load-inputs.ts'
+import type { LiveSettings, SettingsResult } from './state/settings.ts'
+import type { Config } from './config/schema.ts'
 
 export type StartOptions = {
   readonly sources: Sources
@@ -30,10 +32,11 @@ export type StartOptions = {
   readonly listen: readonly string[]
   /** Admin API address, or undefined for none. */
   readonly admin: string | undefined
-  /** Named bearer tokens for the admin API; none turns writes off. */
-  readonly adminTokens: ReadonlyMap<string, string>
-  /** Reads of the admin API need a token too. */
-  readonly protectReads: boolean
+  /** Admin tokens, protect_reads and log level as the config gave them at start. */
+  readonly settings: LiveSettings
+  /** The same from a reloaded config (its tokens file read again). */
+  readonly readSettings: (config: Config) => SettingsResult
+  readonly setLogLevel: (level: string) => void
   readonly tcp: TcpOptions
   /** DNS worker threads answering on every listen address (reusePort); 0 answers on this thread. */
   readonly workers: number
@@ -88,6 +91,9 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       onProbe: (target, result) => metrics.observeProbe(target, result),
     }),
+    settings: options.settings,
+    readSettings: options.readSettings,
+    setLogLevel: options.setLogLevel,
     metrics,
     now: () => new Date(),
     logger,
@@ -107,7 +113,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
     if (dns.workers) plane.replicateTo(dns.workers)
     if (options.admin) {
       const address = listenAddress(options.admin)
-      admin = buildAdminApp({ control: plane.control, tokens: options.adminTokens, protectReads: options.protectReads, maxConnections: adminConnections(), logger: logger.child({ component: 'admin' }) })
+      admin = buildAdminApp({ control: plane.control, maxConnections: adminConnections(), logger: logger.child({ component: 'admin' }) })
       await admin.listen({ host: address.host, port: address.port }).catch((error: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen for the admin API on ${options.admin}: ${error.code ?? error.message}`)
       })

@@ -28,6 +28,7 @@ import { statusView, type StatusView } from './explain.ts'
 import { healthView } from './health-view.ts'
 import type { Inputs, LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
+import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './settings.ts'
 
 export { parseServerAddress } from '../common/address.ts'
 export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from './admin-state.ts'
@@ -57,6 +58,8 @@ export type Control = {
   setAdminState(target: AdminTarget, change: AdminChange, actor: string): Promise<AdminResult>
   /** Health transitions, admin changes, keepalived events and reloads as they happen. */
   subscribe(listener: (event: ControlEvent) => void): () => void
+  /** Admin tokens and protect_reads as the config says now (a reload applies them). */
+  settings(): LiveSettings
 }
 
 /** Other threads answering from their own copies of the published snapshots: the DNS worker threads (net/dns-workers.ts). */
@@ -94,6 +97,10 @@ export type ControlDeps = {
   readonly load: () => Promise<LoadResult>
   readonly adminStore: AdminStore
   readonly prober: (options: ProberOptions) => Prober
+  /** The settings a reload applies live: those of the first load, how to read them from a new config, and where the log level goes. */
+  readonly settings: LiveSettings
+  readonly readSettings: (config: Config) => SettingsResult
+  readonly setLogLevel: (level: string) => void
   readonly metrics: Metrics
   readonly now: () => Date
   readonly logger: Logger
@@ -118,6 +125,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const healthLog = logger.child({ component: 'health' })
   const adminLog = logger.child({ component: 'admin' })
   let inputs = deps.inputs
+  let settings = deps.settings
   let adminFile: AdminFile = deps.adminStore.initial
   let replicas: Replicas | undefined
   const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminFile), inputs.geo))
@@ -192,13 +200,20 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
 
   const reload = async (): Promise<ReloadResult> => {
     const result = await deps.load()
-    const problems = result.ok ? result.zoneProblems : result.problems
-    if (!result.ok || problems.length > 0) {
+    const read = result.ok ? deps.readSettings(result.inputs.config) : undefined
+    const problems = !result.ok ? result.problems : [
+      ...result.zoneProblems,
+      ...restartOnlyChanges(inputs.config, result.inputs.config, result.inputs.locate),
+      ...(read && !read.ok ? [{ code: 'config' as const, ...result.inputs.locate(['admin', 'tokens_file']), message: read.message }] : []),
+    ]
+    if (!result.ok || !read?.ok || problems.length > 0) {
       for (const problem of problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
       return { ok: false, problems, zones: describeZones(inputs.zones) }
     }
     const previous = inputs
     inputs = result.inputs
+    settings = read.settings
+    deps.setLogLevel(settings.logLevel)
     logZones(loadLog, inputs.zones)
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo))
     await restartProbes(inputs.config)
@@ -251,6 +266,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    settings: () => settings,
   }
   return {
     control,

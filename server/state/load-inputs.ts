@@ -4,7 +4,7 @@
 // decide (start serves the good zones; a reload refuses to change anything).
 
 import { dirname, resolve } from 'node:path'
-import { loadConfig } from '../config/load-config.ts'
+import { loadConfig, type ConfigLocator } from '../config/load-config.ts'
 import type { Config } from '../config/schema.ts'
 import { openGeoDb, readGeoSource, type GeoDb } from '../geo/geo-db.ts'
 import { buildGslb, type GslbConfig } from '../gslb/build.ts'
@@ -14,6 +14,8 @@ import { zoneSet, type ZoneSet } from '../zone/zone-set.ts'
 
 export type Inputs = {
   readonly config: Config
+  /** Where each config path is written, for problems found later (a reload's restart-only keys). */
+  readonly locate: ConfigLocator
   readonly zones: ZoneSet
   readonly gslb: GslbConfig
   readonly geo: GeoDb | undefined
@@ -29,7 +31,7 @@ const GEO_CACHE_DEFAULT = 10_000
 
 export async function loadInputs(sources: Sources): Promise<LoadResult> {
   let config: Config = {}
-  let locate = (_path: readonly string[]) => ({ file: sources.configFile ?? '(no config)', line: 0 })
+  let locate: ConfigLocator = (_path) => ({ file: sources.configFile ?? '(no config)', line: 0 })
   if (sources.configFile) {
     const loaded = loadConfig(sources.configFile)
     if (!loaded.ok) return { ok: false, problems: loaded.problems }
@@ -53,5 +55,5 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
   const gslb = buildGslb(config, zones, locate)
   // A broken zone file often surfaces here as a GSLB name "in no zone": report its own lines too.
   if (!gslb.ok) return { ok: false, problems: [...zoneProblems, ...gslb.problems] }
-  return { ok: true, inputs: { config, zones, gslb: gslb.gslb, geo }, zoneProblems }
+  return { ok: true, inputs: { config, locate, zones, gslb: gslb.gslb, geo }, zoneProblems }
 }

@@ -8,8 +8,6 @@ import type { LbEvent } from '../../server/state/control.ts'
 function app(token: string | undefined) {
   const events: LbEvent[] = []
   const instance = buildAdminApp({
-    tokens: new Map(token ? [['ops', token]] : []),
-    protectReads: false,
     maxConnections: 64,
     logger: pino({ level: 'silent' }),
     control: {
@@ -19,6 +17,7 @@ function app(token: string | undefined) {
       reload: () => Promise.reject(new Error('unused')),
       setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),
       subscribe: () => () => undefined,
+      settings: () => ({ tokens: new Map(token ? [['ops', token]] : []), protectReads: false, logLevel: 'info' }),
       lbEvent: async (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)

@@ -3,7 +3,7 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
-import { parseTokens } from '../../admin/auth.ts'
+import { parseTokens } from '../../server/state/settings.ts'
 import type { AdminChange, AdminTarget, Control, ReloadResult, StatusView } from '../../server/state/control.ts'
 
 const STATUS = {
@@ -13,7 +13,7 @@ const STATUS = {
   servers: [{ address: '192.0.2.10', site: 'tokyo', health: 'up', admin: { state: 'enabled', own: null }, eligibility: 'in', lastProbe: null, lastChange: null, transitions: [] }],
 } as unknown as StatusView
 
-function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
+function fake(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
   const changes: { target: AdminTarget; change: AdminChange; actor: string }[] = []
   const control: Control = {
     zonesLoaded: () => options.zones ?? 1,
@@ -27,6 +27,7 @@ function fake(options: { zones?: number; reload?: ReloadResult } = {}) {
       return { ok: true, target, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }
     },
     subscribe: () => () => undefined,
+    settings: () => ({ tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, logLevel: 'info' }),
   }
   return { control, changes }
 }
@@ -35,7 +36,7 @@ const TOKENS = parseTokens('# name token\nalice  alice-secret\nbob bob-secret   
 
 function app(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
   const { control, changes } = fake(options)
-  return { app: buildAdminApp({ control, tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, maxConnections: 64, logger: pino({ level: 'silent' }) }), changes }
+  return { app: buildAdminApp({ control, maxConnections: 64, logger: pino({ level: 'silent' }) }), changes }
 }
 const as = (name: string) => ({ authorization: `Bearer ${name}-secret` })
 

@@ -152,6 +152,38 @@ describe('admin state over HTTP', () => {
   })
 })
 
+describe('reload of admin settings', () => {
+  it('rotates a leaked token and turns protect_reads on without a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-rotate-'))
+    cpSync('test/fixtures/gslb', dir, { recursive: true })
+    const config = join(dir, 'signpost.yaml')
+    const base = readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip'))
+    writeFileSync(join(dir, 'tokens'), 'alice leaked-token\n')
+    writeFileSync(config, `${base}admin: { tokens_file: tokens }\n`)
+    const server = await startTestServer(dir, { configFile: config, stateDir: dir, adminToken: 'unused-for-this-test' })
+    const port = Number(server.adminAddress?.split(':').pop())
+    const reload = (token: string) => fetch(`http://127.0.0.1:${port}/v1/reload`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/v1/status`)).status).toBe(200)
+      writeFileSync(join(dir, 'tokens'), 'alice fresh-token\n')
+      writeFileSync(config, `${base}admin: { tokens_file: tokens, protect_reads: true }\n`)
+      expect((await reload('leaked-token')).status).toBe(200)
+      expect((await put(port, '/v1/sites/osaka/state', { state: 'drain', reason: 'x' }, 'leaked-token')).status).toBe(401)
+      expect((await put(port, '/v1/sites/osaka/state', { state: 'enabled', reason: 'x' }, 'fresh-token')).status).toBe(200)
+      expect((await fetch(`http://127.0.0.1:${port}/v1/status`)).status).toBe(401)
+      expect((await fetch(`http://127.0.0.1:${port}/v1/status`, { headers: { authorization: 'Bearer fresh-token' } })).status).toBe(200)
+      // A key read only at start: refused, with its line, and the tokens stay as they are.
+      writeFileSync(config, `${base}admin: { tokens_file: tokens, protect_reads: true, listen: 127.0.0.1:9 }\n`)
+      const refused = await reload('fresh-token')
+      expect(refused.status).toBe(422)
+      expect(await refused.json()).toMatchObject({ problems: [{ code: 'config', file: config, message: 'admin.listen (the admin API address) is read only at start: restart Signpost to change it; nothing was reloaded' }] })
+      expect((await put(port, '/v1/sites/osaka/state', { state: 'enabled', reason: 'y' }, 'fresh-token')).status).toBe(200)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('durability', () => {
   it('keeps a change acknowledged just before kill -9', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'signpost-crash-'))

@@ -15,6 +15,7 @@ import type { AdminFile, AdminStore } from '../../../server/state/admin-state.ts
 import type { AuditEntry } from '../../../server/state/audit-log.ts'
 import { createControlPlane, type ControlEvent, type ControlPlane, type Prober, type ProberOptions, type Replicas } from '../../../server/state/control.ts'
 import { loadInputs, type LoadResult } from '../../../server/state/load-inputs.ts'
+import { readSettings } from '../../../server/state/settings.ts'
 
 const ZONE = '$ORIGIN ctl.test.\n$TTL 60\n@ SOA ns1 hostmaster 1 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 198.51.100.10\n'
 const CONFIG = `checks:
@@ -54,6 +55,8 @@ beforeEach(() => {
 
 type Fakes = {
   plane: ControlPlane
+  /** Log levels the plane set, in order. */
+  logLevels: string[]
   /** The prober the plane made last, with its options and the health it reports. */
   prober: () => { options: ProberOptions; health: Map<string, TargetHealth> }
   commits: { next: AdminFile; entry: AuditEntry }[]
@@ -68,6 +71,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   const probers: { options: ProberOptions; health: Map<string, TargetHealth> }[] = []
   const commits: Fakes['commits'] = []
   const steps: string[] = []
+  const logLevels: string[] = []
   const adminStore: AdminStore = {
     initial: EMPTY_ADMIN_FILE,
     async commit(next, entry) {
@@ -88,13 +92,16 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
       probers.push({ options: proberOptions, health })
       return { start: () => options.firstRound?.(health, proberOptions) ?? Promise.resolve(), health: () => health, stop: () => undefined }
     },
+    settings: { tokens: new Map(), protectReads: false, logLevel: 'info' },
+    readSettings: (config) => readSettings(config, join(dir, 'signpost.yaml'), {}),
+    setLogLevel: (level) => logLevels.push(level),
     metrics,
     now: () => NOW,
     logger: pino({ level: 'silent' }),
   })
   const events: ControlEvent[] = []
   plane.control.subscribe((event) => events.push(event))
-  return { plane, prober: () => probers[probers.length - 1]!, commits, events, steps }
+  return { plane, logLevels, prober: () => probers[probers.length - 1]!, commits, events, steps }
 }
 
 /** Replicas that record what they are sent and report synced only when the test says so. */
@@ -261,5 +268,40 @@ describe('reload', () => {
     expect(fakes.prober().options.previous.get(target.id)?.state).toBe('down')
     expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
     expect([...fakes.plane.store.current.zones.byKey.values()].map((z) => z.serial)).toEqual([2])
+  })
+})
+
+describe('reload of server settings', () => {
+  it('applies tokens (read again from the tokens file), protect_reads and the log level at once', async () => {
+    const fakes = await makePlane()
+    writeFileSync(join(dir, 'tokens'), 'ops  s3cret\n')
+    writeFileSync(join(dir, 'signpost.yaml'), `${CONFIG}admin: { tokens_file: tokens, protect_reads: true }\nlog: { level: debug }\n`)
+    expect(await fakes.plane.control.reload()).toMatchObject({ ok: true })
+    expect(fakes.plane.control.settings()).toEqual({ tokens: new Map([['ops', 's3cret']]), protectReads: true, logLevel: 'debug' })
+    expect(fakes.logLevels).toEqual(['debug'])
+  })
+
+  it.each([
+    ['listen', 'listen: [127.0.0.1:5300]\n', 'listen (the DNS listen addresses)'],
+    ['admin.state_file', 'admin: { state_file: elsewhere.json }\n', 'admin.state_file (the admin state file)'],
+    ['tcp', 'tcp: { max_per_client: 4 }\n', 'tcp (the TCP limits)'],
+    ['workers', 'workers: 3\n', 'workers (the DNS worker threads)'],
+  ])('refuses a reload that changes %s, which is read only at start, naming it with its line; nothing changes', async (_key, added, named) => {
+    const fakes = await makePlane()
+    const before = fakes.plane.store.current
+    writeFileSync(join(dir, 'signpost.yaml'), CONFIG + added)
+    const result = await fakes.plane.control.reload()
+    expect(result.ok).toBe(false)
+    expect(result.ok ? [] : result.problems).toEqual([{ code: 'config', file: join(dir, 'signpost.yaml'), line: 8, message: `${named} is read only at start: restart Signpost to change it; nothing was reloaded` }])
+    expect(fakes.plane.store.current).toBe(before)
+    expect(fakes.logLevels).toEqual([])
+  })
+
+  it('refuses a reload whose tokens file cannot be read, and keeps the tokens it has', async () => {
+    const fakes = await makePlane()
+    writeFileSync(join(dir, 'signpost.yaml'), `${CONFIG}admin: { tokens_file: missing-tokens }\n`)
+    const result = await fakes.plane.control.reload()
+    expect(result.ok ? [] : result.problems).toMatchObject([{ code: 'config', message: expect.stringContaining(`cannot read admin.tokens_file ${join(dir, 'missing-tokens')}`) }])
+    expect(fakes.plane.control.settings().tokens.size).toBe(0)
   })
 })
