@@ -101,13 +101,11 @@ describe('under ulimit -n 64', () => {
       }
       expect(server.logs.find((l) => l['msg'] === 'probes could not be made on this machine; targets keep their verdicts')).toMatchObject({ detail: expect.stringMatching(/EMFILE/) })
       expect(server.logs.some((l) => l['msg'] === 'health transition' && l['to'] === 'down')).toBe(false)
-    } finally {
       for (const socket of held) socket.destroy()
-    }
-    try {
       const seen = await watchAnswers(server.port, 1000)
       expect(seen.whole).toBe(seen.polls)
     } finally {
+      for (const socket of held) socket.destroy()
       await server.stop()
     }
   })

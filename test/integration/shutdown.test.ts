@@ -19,7 +19,10 @@ function attach(port: number): Promise<http.ClientRequest> {
 describe('stopping', () => {
   it('exits within 2 s of SIGTERM with 100 event-stream clients attached (their streams are ended, not waited for)', async () => {
     const server = await spawnSignpost(['--zones', 'test/fixtures/zones/basic'])
-    const clients = await Promise.all(Array.from({ length: 100 }, () => attach(server.adminPort)))
+    const clients = await Promise.all(Array.from({ length: 100 }, () => attach(server.adminPort))).catch(async (error: unknown) => {
+      await server.stop()
+      throw error
+    })
     const ended = clients.map((request) => new Promise<void>((resolve) => request.once('close', () => resolve())))
     const started = performance.now()
     const code = await server.stop()
