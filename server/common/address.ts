@@ -30,15 +30,15 @@ export function canonicalAddress(text: string): string {
 
 export type ServerAddressResult = { readonly ok: true; readonly address: string } | { readonly ok: false; readonly message: string }
 
-const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
-
 /**
  * A server address as an operator names one (admin targets, the state file): IPv4 as four
- * decimal numbers without leading zeros, or IPv6 as inet_pton reads it, given back in its
+ * decimal numbers without leading zeros, or IPv6 in any RFC 4291 form, given back in its
  * canonical text (RFC 5952). No octal, hex or single-number forms: `127.0.1.010` is not 127.0.1.8.
  */
 export function parseServerAddress(text: string): ServerAddressResult {
-  if (DOTTED_QUAD.test(text)) return { ok: true, address: text }
-  if (text.includes(':') && !text.includes('%') && isIP(text) === 6) return { ok: true, address: ipaddr.parse(text).toString() }
+  // Node's isIP reads IPv4 strictly (no leading zeros, octal, hex or single numbers) and IPv6 in its RFC 4291 forms.
+  const family = isIP(text)
+  if (family === 4) return { ok: true, address: text }
+  if (family === 6 && !text.includes('%')) return { ok: true, address: ipaddr.parse(text).toString() }
   return { ok: false, message: `'${text}' is not an IP address (IPv4 as four decimal numbers from 0 to 255 without leading zeros, or IPv6)` }
 }
