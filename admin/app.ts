@@ -1,6 +1,7 @@
 // The admin HTTP API (fastify). It talks to the server only through the Control interface; it
 // never touches sockets, zones or probe internals. No listen() here, so tests use inject().
-// Reads are open (the listener binds 127.0.0.1 by default); every write needs the bearer token.
+// Reads are open unless protect_reads (the listener binds 127.0.0.1 by default); every write needs
+// a bearer token.
 
 import swagger from '@fastify/swagger'
 import http, { type ServerResponse } from 'node:http'
@@ -9,7 +10,11 @@ import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
 import { authenticate } from './auth.ts'
 
-/** Tokens (every write must present one as `Authorization: Bearer …`; none: writes are off) and protect_reads (reads but /healthz need one too) come from `control.settings()` per request, so a reload rotates them. */
+/**
+ * Tokens (every write presents one as `Authorization: Bearer …`; none: writes are off) and
+ * protect_reads (reads but /healthz need one too) come from `control.settings()` per request, so a
+ * reload rotates them.
+ */
 export type AdminDeps = {
   readonly control: Control
   /** Connections open at once, event streams included. */
