@@ -12,7 +12,6 @@ import { createPacketHandler, type PacketHandler } from './handle-packet.ts'
 import { listenTcp, type TcpListener, type TcpOptions } from './tcp.ts'
 import { closeUdp, listenUdp } from './udp.ts'
 
-
 export type BoundAddress = { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
 
 export type DnsListeners = {

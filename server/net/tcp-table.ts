@@ -24,8 +24,8 @@ export type TcpConnection = {
 }
 
 export type TcpTable = {
-  /** Takes a new connection in, closing others as the limits say; undefined when it was refused. */
-  admit(socket: net.Socket, client: string, now: number): TcpConnection | undefined
+  /** Takes a new connection in, closing others as the limits say. */
+  admit(socket: net.Socket, client: string, now: number): TcpConnection
   /** A whole query arrived on it: it moves to the back of the closing order. */
   active(connection: TcpConnection, now: number): void
   /** It starts a partial message of `bytes`; false when the cap closed it to make room. */
@@ -76,17 +76,13 @@ export function createTcpTable(limits: TcpLimits, onFloodOver: () => void = () =
       for (let first = oldest(); first && byActivity.size >= limits.maxConnections * PRESSURE && now - first.lastActive > pressedIdleMs; first = oldest()) close(first)
       const own = byClient.get(client)
       if (own && own.size >= limits.maxPerClient) close(own.values().next().value as TcpConnection)
-      if (byActivity.size >= limits.maxConnections) {
-        const first = oldest()
-        if (!first) {
-          socket.destroy()
-          return undefined
-        }
-        close(first)
-      }
+      // maxConnections is at least 1, so a full table has an oldest connection.
+      if (byActivity.size >= limits.maxConnections) close(oldest() as TcpConnection)
       const connection: TcpConnection = { socket, client, lastActive: now, buffered: 0 }
       byActivity.set(socket, connection)
-      if (own && byClient.has(client)) own.add(connection)
+      // Closing the client's last connection above dropped its set.
+      const mine = byClient.get(client)
+      if (mine) mine.add(connection)
       else byClient.set(client, new Set([connection]))
       return connection
     },

@@ -31,8 +31,7 @@ export function listenTcp(host: string, port: number, handle: PacketHandler, opt
     release = setTimeout(releaseMemory, FLOOD_RELEASE_MS).unref()
   })
   const server = net.createServer((socket) => {
-    const connection = table.admit(socket, socket.remoteAddress ?? '', performance.now())
-    if (connection) serveConnection(socket, connection, table, handle, options)
+    serveConnection(socket, table.admit(socket, socket.remoteAddress ?? '', performance.now()), table, handle, options)
   })
   const close = (): Promise<void> =>
     new Promise((resolve) => {
@@ -50,7 +49,7 @@ export function listenTcp(host: string, port: number, handle: PacketHandler, opt
 }
 
 function serveConnection(socket: net.Socket, connection: TcpConnection, table: TcpTable, handle: PacketHandler, options: TcpOptions): void {
-  const client = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }
+  const client = { address: connection.client, port: socket.remotePort ?? 0 }
   const idle = setTimeout(() => socket.destroy(), options.idleTimeoutMs)
   // The message being assembled: its buffer (of the announced length) and how much of it arrived.
   let message: Buffer | undefined
