@@ -10,6 +10,7 @@ import { fileLimit } from './common/file-limit.ts'
 import { formatProblem, type Problem } from './common/problem.ts'
 import { releaseMemory } from './common/release-memory.ts'
 import { StartupError } from './common/startup-error.ts'
+import type { Config } from './config/schema.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker } from './health/checker.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
@@ -22,7 +23,6 @@ import { openLocalAdminStore } from './state/admin-state-file.ts'
 import { createControlPlane, describeZones, logZones, type Control } from './state/control.ts'
 import { loadInputs, type Sources } from './state/load-inputs.ts'
 import type { LiveSettings, SettingsResult } from './state/settings.ts'
-import type { Config } from './config/schema.ts'
 
 export type StartOptions = {
   readonly sources: Sources

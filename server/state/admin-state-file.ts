@@ -1,6 +1,6 @@
 // Operators' overrides on disk. Every change is written before it is acknowledged: write a temp
-// file, fsync it, rename it over the old one, fsync the folder (so a crash leaves either the old
-// or the new file, never a torn one). A file that can't be read, or holds what the admin API would
+// file, fsync it, append the audit line, rename it over the old one, fsync the folder (so a crash
+// leaves either the old or the new file, never a torn one). A file that can't be read, or holds what the admin API would
 // refuse (a state, weight or target it does not take), is set aside, never dropped or half-used.
 
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs'
