@@ -18,3 +18,8 @@ export const DEFAULT_TCP_MAX_BUFFERED_BYTES = 8 * 1024 * 1024
 /** Operator state and its audit trail: runtime data, kept out of the zones folder (relative to the working directory). */
 export const DEFAULT_STATE_FILE = 'var/signpost-state.json'
 export const DEFAULT_AUDIT_LOG = 'var/audit.log'
+/** One etcd request may take this long before the client tries the next member. */
+export const DEFAULT_ETCD_TIMEOUT_MS = 1000
+/** An instance's lease: a dead instance's verdicts leave the fleet verdict after at most this. */
+export const DEFAULT_LEASE_TTL_S = 5
+export const DEFAULT_ETCD_PASSWORD_ENV = 'SIGNPOST_ETCD_PASSWORD'

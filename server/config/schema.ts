@@ -38,6 +38,29 @@ export type CheckConfig = {
   expect?: string
 }
 
+/** How the fleet's vantage points' verdicts make one: health/fleet-rule.ts. A number is the share of them that must say up. */
+export type FleetRuleConfig = 'majority' | 'any' | 'all' | number
+
+/** A fleet of instances sharing operator state and health through etcd (state/fleet.ts). */
+export type ClusterConfig = {
+  /** This instance's name in the fleet (default: the host name; --instance overrides). */
+  instance?: string
+  etcd: {
+    endpoints: string[]
+    /** Every key lives under it. */
+    prefix: string
+    /** PEM files, relative to the config: `ca` alone for server TLS, with `cert` and `key` for client certificates. */
+    tls?: { ca: string; cert?: string; key?: string }
+    username?: string
+    /** The environment variable holding the password (default SIGNPOST_ETCD_PASSWORD). */
+    password_env?: string
+    /** How long one etcd request may take before the next member is tried (default 1000). */
+    timeout_ms?: number
+    /** The TTL of this instance's lease: its verdicts and registry entry outlive it by at most this (default 5). */
+    lease_ttl_s?: number
+  }
+}
+
 export type NameConfig = {
   policy: PolicyName
   /** Per-site weights (weighted, nearest ties, all); default: the site's weight. */
@@ -62,7 +85,8 @@ export type Config = {
   tcp?: { idle_timeout_ms?: number; max_connections?: number; max_per_client?: number; max_buffered_bytes?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
-  health?: { source_address?: string; max_in_flight?: number }
+  health?: { source_address?: string; max_in_flight?: number; fleet_rule?: FleetRuleConfig }
+  cluster?: ClusterConfig
   checks?: Record<string, CheckConfig>
   sites?: Record<string, SiteConfig>
   names?: Record<string, NameConfig>
@@ -70,6 +94,8 @@ export type Config = {
 
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const
 const siteName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const
+/** An instance name is an etcd key segment and a log field: no slash, no space. */
+export const instanceName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } as const
 
 export const configSchema = {
   type: 'object',
@@ -109,7 +135,39 @@ export const configSchema = {
     health: {
       type: 'object',
       additionalProperties: false,
-      properties: { source_address: { type: 'string', format: 'ip' }, max_in_flight: int(1, 10_000) },
+      properties: {
+        source_address: { type: 'string', format: 'ip' },
+        max_in_flight: int(1, 10_000),
+        fleet_rule: { anyOf: [{ enum: ['majority', 'any', 'all'] }, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }] },
+      },
+    },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['etcd'],
+      properties: {
+        instance: instanceName,
+        etcd: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['endpoints', 'prefix'],
+          properties: {
+            endpoints: { type: 'array', items: { type: 'string', pattern: '^https?://[^/\\s]+$' }, minItems: 1 },
+            prefix: { type: 'string', pattern: '^/[^\\s]*[^/\\s]$' },
+            tls: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['ca'],
+              dependencies: { cert: ['key'], key: ['cert'] },
+              properties: { ca: { type: 'string', minLength: 1 }, cert: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+            },
+            username: { type: 'string', minLength: 1 },
+            password_env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+            timeout_ms: int(100, 60_000),
+            lease_ttl_s: int(2, 600),
+          },
+        },
+      },
     },
     checks: {
       type: 'object',

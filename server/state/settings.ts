@@ -29,6 +29,7 @@ const AT_START: readonly (readonly [path: readonly string[], what: string])[] = 
   [['admin', 'audit_log'], 'the audit log'],
   [['tcp'], 'the TCP limits'],
   [['log', 'queries'], 'query logging'],
+  [['cluster'], 'the fleet (cluster: instance and etcd)'],
 ]
 
 /**
