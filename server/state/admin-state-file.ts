@@ -8,15 +8,39 @@ import { dirname } from 'node:path'
 import { parseServerAddress } from '../common/address.ts'
 import { StartupError } from '../common/startup-error.ts'
 import { MAX_WEIGHT, type AdminFile, type AdminStore } from './admin-state.ts'
-import { appendAudit, type AuditEntry } from './audit-log.ts'
-import { lockStateFile } from './state-lock.ts'
+import { appendAudit, readAudit, type AuditEntry } from './audit-log.ts'
+import { lockStateFile, type StateLock } from './state-lock.ts'
 import { writeSynced } from './synced-write.ts'
 
 export const EMPTY_ADMIN_FILE: AdminFile = Object.freeze({ servers: {}, sites: {} })
 
+/** In a fleet the state file is etcd's cache: how far it has followed etcd, and when it last heard from it. */
+export type FleetCacheMark = { readonly revision: number; readonly at: string }
+
 export type AdminFileLoad =
-  | { readonly ok: true; readonly file: AdminFile }
+  | { readonly ok: true; readonly file: AdminFile; readonly fleet?: FleetCacheMark }
   | { readonly ok: false; readonly file: AdminFile; readonly problem: string; readonly setAside: string }
+
+/** The state file, opened: locked, both files checked writable, its content loaded. */
+export type OpenStateFile = {
+  readonly path: string
+  readonly auditLog: string
+  readonly load: AdminFileLoad
+  readonly lock: StateLock
+}
+
+/** Locks the state file (one instance per file), checks that it and the audit log can be written, and loads it (a bad file set aside); a problem there is a StartupError. */
+export function openStateFile(stateFile: string, auditLog: string): OpenStateFile {
+  const lock = lockStateFile(stateFile)
+  try {
+    checkWritable(`${stateFile}.tmp`, 'w', 'admin state file', stateFile)
+    checkWritable(auditLog, 'a', 'audit log', auditLog)
+    return { path: stateFile, auditLog, load: loadAdminFile(stateFile), lock }
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
 
 const STATES = new Set(['enabled', 'disabled', 'drain', 'up'])
 
@@ -26,7 +50,8 @@ function loadAdminFile(path: string): AdminFileLoad {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown
     const problem = adminFileProblem(parsed)
     if (problem !== undefined) throw new Error(`not a Signpost admin state file: ${problem}`)
-    return { ok: true, file: parsed as AdminFile }
+    const { servers, sites, fleet } = parsed as AdminFile & { fleet?: FleetCacheMark }
+    return { ok: true, file: { servers, sites }, ...(isFleetMark(fleet) ? { fleet } : {}) }
   } catch (error) {
     const setAside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
     renameSync(path, setAside)
@@ -34,22 +59,30 @@ function loadAdminFile(path: string): AdminFileLoad {
   }
 }
 
-/**
- * The AdminStore of one machine: the state file, replaced whole on each change, and the audit log
- * beside it. Opening locks the state file (one instance per file), checks that both can be
- * written, and loads it (a bad file set aside); a problem there is a StartupError.
- */
-export function openLocalAdminStore(stateFile: string, auditLog: string): { readonly store: AdminStore; readonly load: AdminFileLoad } {
-  const lock = lockStateFile(stateFile)
-  try {
-    checkWritable(`${stateFile}.tmp`, 'w', 'admin state file', stateFile)
-    checkWritable(auditLog, 'a', 'audit log', auditLog)
-    const load = loadAdminFile(stateFile)
-    return { load, store: { initial: load.file, commit: async (next, entry) => commit(stateFile, auditLog, next, entry), close: () => lock.release() } }
-  } catch (error) {
-    lock.release()
-    throw error
+/** The AdminStore of one machine: the opened state file, replaced whole on each change, and the audit log beside it. */
+export function localAdminStore(opened: OpenStateFile): AdminStore {
+  let file = opened.load.file
+  return {
+    current: () => file,
+    async commit(decide) {
+      const decided = decide(file)
+      if (!decided.ok) return decided
+      commitToFile(opened.path, opened.auditLog, decided.next, decided.entry)
+      file = decided.next
+      return decided
+    },
+    onRemoteChange: () => undefined,
+    audit: async (limit) => readAudit(opened.auditLog, limit),
+    close: () => opened.lock.release(),
   }
+}
+
+/** Replaces the state file whole (temp file, fsync, rename, fsync the folder), with no audit line: a fleet's cache of etcd. */
+export function writeStateFile(stateFile: string, file: AdminFile, fleet: FleetCacheMark): void {
+  const temp = `${stateFile}.tmp`
+  writeSynced(temp, 'w', JSON.stringify({ ...file, fleet }, null, 2) + '\n')
+  renameSync(temp, stateFile)
+  syncFolder(stateFile)
 }
 
 /**
@@ -58,7 +91,7 @@ export function openLocalAdminStore(stateFile: string, auditLog: string): { read
  * leaves the old file in place; a failed rename after the audit line is written adds an `aborted`
  * line, so the log never claims a change the file lacks.
  */
-function commit(stateFile: string, auditLog: string, next: AdminFile, entry: AuditEntry): void {
+function commitToFile(stateFile: string, auditLog: string, next: AdminFile, entry: AuditEntry): void {
   const temp = `${stateFile}.tmp`
   writeSynced(temp, 'w', JSON.stringify(next, null, 2) + '\n')
   try {
@@ -117,13 +150,18 @@ function adminFileProblem(value: unknown): string | undefined {
   return undefined
 }
 
-function recordProblem(record: unknown): string | undefined {
+/** What in `record` the admin API would not have written (also for records read from etcd). */
+export function recordProblem(record: unknown): string | undefined {
   if (!isObject(record)) return 'not an object'
   if (typeof record['state'] !== 'string' || !STATES.has(record['state'])) return `state ${JSON.stringify(record['state'])} is not one of ${[...STATES].join(', ')}`
   const weight = record['weight']
   if (weight !== undefined && !(Number.isInteger(weight) && (weight as number) >= 0 && (weight as number) <= MAX_WEIGHT)) return `weight ${JSON.stringify(weight)} is not a whole number from 0 to ${MAX_WEIGHT}`
   for (const field of ['reason', 'actor', 'at']) if (typeof record[field] !== 'string') return `${field} is not text`
   return undefined
+}
+
+function isFleetMark(value: unknown): value is FleetCacheMark {
+  return isObject(value) && Number.isInteger(value['revision']) && typeof value['at'] === 'string'
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -30,17 +30,31 @@ export type AdminChange = { readonly state?: AdminStateName; readonly weight?: n
 /** The heaviest weight an operator can set (the config's limit too). */
 export const MAX_WEIGHT = 1000
 
-/** A refused change: 400 for a target that is no address, 404 for one that names nothing served. */
-export type AdminRefusal = { readonly ok: false; readonly status: 400 | 404; readonly message: string }
+/** A refused change: 400 for a target that is no address, 404 for one that names nothing served, 503 while the fleet's store (etcd) cannot commit. */
+export type AdminRefusal = { readonly ok: false; readonly status: 400 | 404 | 503; readonly message: string }
 
 export type AdminResult = { readonly ok: true; readonly target: AdminTarget; readonly record: AdminRecord } | AdminRefusal
 
-/** Where operator state is kept: the local state file (admin-state-file.ts) on one machine. */
+/** A change another instance of the fleet made, as it arrived. */
+export type RemoteAdminChange = { readonly target: AdminTarget; readonly record: AdminRecord; readonly instance: string }
+
+/**
+ * Where operator state is kept: the local state file on one machine (admin-state-file.ts), etcd in
+ * a fleet (etcd-admin-store.ts, with the state file as its cache).
+ */
 export type AdminStore = {
-  /** The operator state as it was kept when the server started. */
-  readonly initial: AdminFile
-  /** Keeps `next` and appends `entry` to the audit log, durably; a failure throws and keeps nothing new. */
-  commit(next: AdminFile, entry: AuditEntry): Promise<void>
+  /** The operator state as the store holds it now. */
+  current(): AdminFile
+  /**
+   * Runs `decide` on the freshest state the store holds and keeps what it decides (the new state
+   * and its audit entry) durably before resolving; a refusal keeps nothing. A store that finds the
+   * state changed under it (another instance wrote first) decides again on the newer state.
+   */
+  commit(decide: (file: AdminFile) => AdminDecision): Promise<AdminDecision>
+  /** Changes that arrive from elsewhere (other instances), after `current()` has them. */
+  onRemoteChange(listener: (changes: readonly RemoteAdminChange[]) => void): void
+  /** The newest `limit` audit entries, oldest first: this machine's log, or the whole fleet's. */
+  audit(limit: number): Promise<readonly AuditEntry[]>
   /** Lets go of what it holds (the state file's lock). */
   close(): void
 }
@@ -73,6 +87,11 @@ export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: Adm
   const next: AdminFile = { ...file, [section]: { ...file[section], [key]: record } }
   const entry: AuditEntry = { at, actor, target: `${target.kind} ${key}`, from: old ? { state: old.state, weight: old.weight } : null, to: { state: record.state, weight: record.weight }, reason: change.reason }
   return { ok: true, target: target.kind === 'site' ? target : { kind: 'server', address: key }, next, record, entry }
+}
+
+/** The override `key` of `section` names: a site, or a server by its address. */
+export function adminTarget(section: 'servers' | 'sites', key: string): AdminTarget {
+  return section === 'sites' ? { kind: 'site', site: key } : { kind: 'server', address: key }
 }
 
 /** The overrides GSLB tables read, from the operator state. */

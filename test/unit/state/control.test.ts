@@ -72,13 +72,20 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   const commits: Fakes['commits'] = []
   const steps: string[] = []
   const logLevels: string[] = []
+  let file: AdminFile = EMPTY_ADMIN_FILE
   const adminStore: AdminStore = {
-    initial: EMPTY_ADMIN_FILE,
-    async commit(next, entry) {
+    current: () => file,
+    async commit(decide) {
+      const decided = decide(file)
+      if (!decided.ok) return decided
       steps.push('commit')
-      await options.commit?.(next)
-      commits.push({ next, entry })
+      await options.commit?.(decided.next)
+      commits.push({ next: decided.next, entry: decided.entry })
+      file = decided.next
+      return decided
     },
+    onRemoteChange: () => undefined,
+    audit: async () => [],
     close: () => undefined,
   }
   let plane: ControlPlane | undefined
@@ -164,7 +171,7 @@ describe('health', () => {
 
   it('keepalived FAULT/STOP on every node of a pair takes the site out at once; MASTER brings it back', async () => {
     const { plane, events } = await makePlane()
-    expect(await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb1', state: 'FAULT' })).toEqual({ ok: true })
+    expect(await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb1', state: 'FAULT' })).toEqual({ ok: true, shared: false })
     expect(plane.store.current.gslb.health.get('192.0.2.10')).not.toBe('down')
     await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb2', state: 'STOP' })
     expect(plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
