@@ -109,6 +109,14 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
       })
 
+      // The fleet: its instances, their zones and config, and who differs. 404 when this instance runs alone.
+      app.get('/v1/fleet', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (_request, reply) =>
+        control.fleet() ?? reply.code(404).send({ error: 'not in a fleet: the config has no cluster section' }))
+      // Operator changes, oldest first: this machine's audit log, or in a fleet the whole fleet's from etcd.
+      app.get<{ Querystring: { limit?: number } }>('/v1/audit', {
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 } } }, response: { 200: anyObject } },
+      }, async (request) => ({ entries: await control.audit(request.query.limit ?? 100) }))
+
       // Server-sent events: health transitions, admin changes, keepalived events, reloads.
       app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {
         reply.hijack()
@@ -137,11 +145,11 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
             required: ['site', 'node', 'state'],
             properties: { site: { type: 'string', minLength: 1 }, node: { type: 'string', minLength: 1 }, state: { enum: ['MASTER', 'BACKUP', 'FAULT', 'STOP'] } },
           },
-          response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 404: errorReply },
+          response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, shared: { type: 'boolean' }, problem: { type: 'string' } } }, 404: errorReply },
         },
       }, async (request, reply) => {
         const result = await control.lbEvent(request.body)
-        return result.ok ? { ok: true } : reply.code(404).send({ error: result.message })
+        return result.ok ? result : reply.code(404).send({ error: result.message })
       })
 
       writes.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
@@ -163,13 +171,13 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
           schema: {
             body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply, 503: errorReply },
           },
         }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, request, reply))
         writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
           schema: {
             body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply, 503: errorReply },
           },
         }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, request, reply))
       }

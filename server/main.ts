@@ -17,7 +17,7 @@ import type { Sources } from './state/load-inputs.ts'
 import { readSettings, type LiveSettings } from './state/settings.ts'
 
 const USAGE = `usage:
-  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N]
+  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N] [--instance NAME]
   signpost check [--config FILE] [--zones DIR]`
 
 const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, workers: { type: 'string' }, instance: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     })
   } catch (error) {
@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       sources,
       stateFile: config.admin?.state_file ?? defaults.DEFAULT_STATE_FILE,
       auditLog: config.admin?.audit_log ?? defaults.DEFAULT_AUDIT_LOG,
+      instance: values.instance,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,
       settings: liveSettings(config, sources.configFile),

@@ -19,9 +19,9 @@ import type { DnsWorkers } from './net/dns-workers.ts'
 import { listenAddress, listenDns, type BoundAddress, type DnsListeners } from './net/listeners.ts'
 import type { TcpOptions } from './net/tcp.ts'
 import type { Store } from './query/store.ts'
-import { openLocalAdminStore } from './state/admin-state-file.ts'
 import { createControlPlane, describeZones, logZones, type Control } from './state/control.ts'
 import { loadInputs, type Sources } from './state/load-inputs.ts'
+import { openOperatorStore } from './state/operator-store.ts'
 import type { LiveSettings, SettingsResult } from './state/settings.ts'
 
 export type StartOptions = {
@@ -29,6 +29,8 @@ export type StartOptions = {
   /** Where operator state is persisted, and its audit log. */
   readonly stateFile: string
   readonly auditLog: string
+  /** This instance's name in a fleet (--instance), over the config's. */
+  readonly instance?: string | undefined
   readonly listen: readonly string[]
   /** Admin API address, or undefined for none. */
   readonly admin: string | undefined
@@ -76,15 +78,14 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!first.ok) throw new LoadError(first.problems)
   logZones(loadLog, first.inputs.zones)
   for (const problem of first.zoneProblems) loadLog.error({ problem: formatProblem(problem) }, 'zone rejected')
-  const local = openLocalAdminStore(options.stateFile, options.auditLog)
-  const adminLoad = local.load
-  if (!adminLoad.ok) logger.error({ file: options.stateFile, setAside: adminLoad.setAside, problem: adminLoad.problem }, 'admin state file unreadable: set aside, starting with no overrides')
+  const operator = await openOperatorStore({ config: first.inputs.config, configFile: options.sources.configFile, stateFile: options.stateFile, auditLog: options.auditLog, instance: options.instance, logger })
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => plane.store.current, planServers)
   const plane = await createControlPlane({
     inputs: first.inputs,
     load: () => loadInputs(options.sources),
-    adminStore: local.store,
+    adminStore: operator.adminStore,
+    fleet: operator.fleet,
     prober: ({ config, targets, previous, onTransitions, onFault }) => createChecker({
       targets, previous, onTransitions, onFault, random: Math.random,
       sourceAddress: config.health?.source_address,
@@ -106,7 +107,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const close = async (): Promise<void> => {
     plane.stop()
     await Promise.all([dns?.close(), admin?.close()])
-    local.store.close()
+    await operator.close()
   }
   try {
     dns = await listenDns({ listen: options.listen, workers: options.workers, tcp: options.tcp, logQueries: options.logQueries, logger: logger.child({ component: 'dns' }), store: plane.store, counter: metrics.queries })

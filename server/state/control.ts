@@ -15,6 +15,7 @@ import { releaseMemory } from '../common/release-memory.ts'
 import type { Config } from '../config/schema.ts'
 import { nameToText } from '../dns/name.ts'
 import type { HealthView } from '../gslb/types.ts'
+import { DEFAULT_FLEET_RULE, describeFleetRule } from '../health/fleet-rule.ts'
 import type { KeepalivedState } from '../health/lb-pair.ts'
 import { probeTargets } from '../health/targets.ts'
 import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from '../health/types.ts'
@@ -23,8 +24,12 @@ import type { QueryTotals } from '../metrics/query-counts.ts'
 import { buildSnapshot, withAdmin, withHealth, type Snapshot } from '../query/snapshot.ts'
 import { createStore, type Store } from '../query/store.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
-import { adminView, decideAdminChange, type AdminChange, type AdminFile, type AdminResult, type AdminStore, type AdminTarget } from './admin-state.ts'
+import { adminView, decideAdminChange, type AdminChange, type AdminResult, type AdminStore, type AdminTarget, type RemoteAdminChange } from './admin-state.ts'
+import type { AuditEntry } from './audit-log.ts'
 import { statusView, type StatusView } from './explain.ts'
+import { fleetHealth, ownVerdict, type FleetTargetView } from './fleet-health.ts'
+import { fleetView, type FleetView } from './fleet-view.ts'
+import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
 import type { Inputs, LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
@@ -33,6 +38,8 @@ import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './se
 export { parseServerAddress } from '../common/address.ts'
 export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from './admin-state.ts'
 export type { StatusView } from './explain.ts'
+export type { FleetView } from './fleet-view.ts'
+export type { AuditEntry } from './audit-log.ts'
 
 export type ZoneSummary = { readonly name: string; readonly serial: number; readonly file: string }
 
@@ -42,7 +49,8 @@ export type ReloadResult =
   | { readonly ok: false; readonly problems: readonly Problem[]; readonly zones: readonly ZoneSummary[] }
 
 export type LbEvent = { readonly site: string; readonly node: string; readonly state: KeepalivedState }
-export type LbEventResult = { readonly ok: true } | { readonly ok: false; readonly message: string }
+/** `shared`: whether the fleet's other instances have it too (false when etcd did not take it, or there is no fleet). */
+export type LbEventResult = { readonly ok: true; readonly shared: boolean; readonly problem?: string } | { readonly ok: false; readonly message: string }
 
 export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload'; readonly at: string; readonly [key: string]: unknown }
 
@@ -60,6 +68,10 @@ export type Control = {
   subscribe(listener: (event: ControlEvent) => void): () => void
   /** Admin tokens and protect_reads as the config says now (a reload applies them). */
   settings(): LiveSettings
+  /** The fleet's instances, or undefined when this one runs alone. */
+  fleet(): FleetView | undefined
+  /** The newest `limit` operator changes, oldest first: the whole fleet's in a fleet. */
+  audit(limit: number): Promise<readonly AuditEntry[]>
 }
 
 /** Other threads answering from their own copies of the published snapshots: the DNS worker threads (net/dns-workers.ts). */
@@ -96,6 +108,8 @@ export type ControlDeps = {
   /** Reads config, zones and GeoIP database again, for a reload. */
   readonly load: () => Promise<LoadResult>
   readonly adminStore: AdminStore
+  /** In a fleet: etcd's shared state (its adminStore is `adminStore`), and what this instance says of itself. */
+  readonly fleet?: { readonly link: Fleet; readonly identity: (inputs: Inputs) => Identity } | undefined
   readonly prober: (options: ProberOptions) => Prober
   /** The settings a reload applies live: those of the first load, how to read them from a new config, and where the log level goes. */
   readonly settings: LiveSettings
@@ -126,9 +140,10 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const adminLog = logger.child({ component: 'admin' })
   let inputs = deps.inputs
   let settings = deps.settings
-  let adminFile: AdminFile = deps.adminStore.initial
+  const adminStore = deps.adminStore
+  const fleet = deps.fleet?.link
   let replicas: Replicas | undefined
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminFile), inputs.geo))
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo))
   logPicks(gslbLog, undefined, store.current)
 
   /** Swaps in the snapshot `change` makes of the current one; the replicas follow. */
@@ -158,13 +173,33 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     return run
   }
 
-  // Health: the prober's verdicts plus keepalived events become the snapshot's HealthView.
+  // Health: the prober's verdicts (in a fleet, with the peers' by the fleet rule) plus keepalived
+  // events become the snapshot's HealthView.
   let targets: readonly ProbeTarget[] = []
   let prober: Prober | undefined
-  const lbEvents = new Map<string, KeepalivedState>()
+  const ownLbEvents = new Map<string, { state: KeepalivedState; at: string }>()
+  /** Each LB node's latest keepalived event, whichever instance it was posted to. */
+  const lbEvents = (): Map<string, KeepalivedState> => {
+    const latest = new Map(ownLbEvents)
+    for (const [key, shared] of fleet?.lbEvents() ?? []) {
+      const mine = latest.get(key)
+      if (!mine || mine.at < shared.at) latest.set(key, shared)
+    }
+    return new Map([...latest].map(([key, e]) => [key, e.state]))
+  }
+  const fleetRule = () => inputs.config.health?.fleet_rule ?? DEFAULT_FLEET_RULE
+  const health = (): { health: ReadonlyMap<string, TargetHealth>; views: ReadonlyMap<string, FleetTargetView> | undefined } => {
+    const own = prober?.health() ?? new Map<string, TargetHealth>()
+    if (!fleet) return { health: own, views: undefined }
+    return fleetHealth(targets, own, fleet.peerVerdicts(), fleetRule(), fleet.instance, targetKey)
+  }
   const publishHealth = (): void => {
-    const view = healthView(targets, prober?.health() ?? new Map(), lbEvents, inputs.gslb.sites)
+    const view = healthView(targets, health().health, lbEvents(), inputs.gslb.sites)
     if (!sameView(view, store.current.gslb.health)) swap((current) => withHealth(current, view))
+  }
+  const publishVerdicts = (): void => {
+    const own = prober?.health() ?? new Map<string, TargetHealth>()
+    fleet?.publishVerdicts(new Map<string, Verdict>(targets.map((t) => [targetKey(t), ownVerdict(t, own.get(t.id) ?? INITIAL_HEALTH)])))
   }
   const onTransitions = (byId: ReadonlyMap<string, ProbeTarget>) => (transitions: readonly Transition[]): void => {
     for (const t of transitions) {
@@ -174,6 +209,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       healthLog.info(line, 'health transition')
       emit({ type: 'health', at: new Date(t.at).toISOString(), ...line })
     }
+    publishVerdicts()
     publishHealth()
   }
   // Faults come in storms (every probe fails with EMFILE at once): one line per FAULT_LOG_MS at most.
@@ -194,6 +230,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     targets = probeTargets(config)
     prober = deps.prober({ config, targets, previous, onTransitions: onTransitions(new Map(targets.map((t) => [t.id, t]))), onFault })
     await prober.start()
+    publishVerdicts()
     publishHealth()
   }
   await restartProbes(inputs.config)
@@ -217,6 +254,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     logZones(loadLog, inputs.zones)
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo))
     await restartProbes(inputs.config)
+    fleet?.setIdentity(deps.fleet!.identity(inputs))
     const zones = describeZones(inputs.zones)
     const changes = reloadChanges(previous, inputs)
     loadLog.info(changes, 'reloaded')
@@ -230,30 +268,59 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     const site = inputs.gslb.sites.get(event.site)
     if (!site) return { ok: false, message: `no site named '${event.site}'` }
     if (!site.lbPair.some((n) => n.name === event.node)) return { ok: false, message: `site ${event.site} has no LB node named '${event.node}'` }
-    lbEvents.set(`${event.site}/${event.node}`, event.state)
-    healthLog.info({ site: event.site, node: event.node, state: event.state }, 'keepalived event')
-    emit({ type: 'lb', at: deps.now().toISOString(), ...event })
+    const at = deps.now().toISOString()
+    ownLbEvents.set(`${event.site}/${event.node}`, { state: event.state, at })
+    // Applied here at once (a VIP's holder matters now); shared so every instance has it.
+    const problem = fleet ? await fleet.shareLbEvent(event.site, event.node, event.state) : undefined
+    healthLog.info({ site: event.site, node: event.node, state: event.state, ...(problem ? { problem } : {}) }, problem ? 'keepalived event (not shared with the fleet)' : 'keepalived event')
+    emit({ type: 'lb', at, ...event })
     publishHealth()
-    return { ok: true }
+    return { ok: true, shared: fleet !== undefined && problem === undefined, ...(problem ? { problem } : {}) }
   }
 
   // Knot's commit order: decide, make durable, then publish.
   const setAdminState = async (target: AdminTarget, change: AdminChange, actor: string): Promise<AdminResult> => {
-    const decided = decideAdminChange(adminFile, inputs.gslb, target, change, actor, deps.now().toISOString())
-    if (!decided.ok) return decided
-    await deps.adminStore.commit(decided.next, decided.entry)
-    adminFile = decided.next
-    swap((current) => withAdmin(current, adminView(adminFile)))
+    const at = deps.now().toISOString()
+    const decided = await adminStore.commit((file) => decideAdminChange(file, inputs.gslb, target, change, actor, at))
+    if (!decided.ok) {
+      if (decided.status === 503) adminLog.error({ target, actor, problem: decided.message }, 'admin change refused: the fleet store cannot commit')
+      return decided
+    }
+    swap((current) => withAdmin(current, adminView(adminStore.current())))
     const { record } = decided
     adminLog.info({ target: decided.target, state: record.state, weight: record.weight, actor, reason: change.reason }, 'admin state changed')
     emit({ type: 'admin', at: record.at, target: decided.target, record })
     return { ok: true, target: decided.target, record }
   }
 
-  const probes = () => targets.map((target) => ({ target, health: prober?.health().get(target.id) ?? INITIAL_HEALTH }))
+  // Another instance's change, from etcd's watch: published at once (no queue: it is already committed).
+  const applyRemoteAdmin = (changes: readonly RemoteAdminChange[]): void => {
+    swap((current) => withAdmin(current, adminView(adminStore.current())))
+    for (const { target, record, instance } of changes) {
+      adminLog.info({ target, state: record.state, weight: record.weight, actor: record.actor, reason: record.reason, instance }, 'admin state changed at another instance')
+      emit({ type: 'admin', at: record.at, target, record, instance })
+    }
+  }
+
+  fleet?.onChange(publishHealth)
+  fleet?.setIdentity(deps.fleet!.identity(inputs))
+  adminStore.onRemoteChange(applyRemoteAdmin)
+  // What etcd changed while the first probe round ran.
+  publishHealth()
+
+  const probes = () => {
+    // In a fleet, each state is the fleet's verdict (what the answers use); the probe details are this instance's.
+    const now = health()
+    return targets.map((target) => ({ target, health: now.health.get(target.id) ?? INITIAL_HEALTH, fleet: now.views?.get(target.id) }))
+  }
+  const fleetStatus = () => {
+    if (!fleet) return undefined
+    const link = fleet.link()
+    return { instance: fleet.instance, connected: link.connected, problem: link.problem ?? null, since: link.since, rule: describeFleetRule(fleetRule()), verdicts: link.connected ? 'fleet' : 'own (etcd away)' }
+  }
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
-    status: () => statusView(store.current, probes(), lbEvents, adminFile),
+    status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), fleetStatus()),
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))
@@ -267,6 +334,8 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       return () => listeners.delete(listener)
     },
     settings: () => settings,
+    fleet: () => (fleet ? fleetView(fleet.instance, fleet.link(), fleet.members()) : undefined),
+    audit: (limit) => adminStore.audit(limit),
   }
   return {
     control,

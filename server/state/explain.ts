@@ -7,10 +7,15 @@ import { lbNodeProbes, siteStatus, type LbEvents } from './health-view.ts'
 import type { ProbeTarget, TargetHealth } from '../health/types.ts'
 import type { AdminFile } from './admin-state.ts'
 import type { Snapshot } from '../query/snapshot.ts'
+import type { FleetTargetView } from './fleet-health.ts'
 
-export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetHealth }
+/** A target's probe state here and, in a fleet, every vantage point's verdict and the fleet's. */
+export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetHealth; readonly fleet?: FleetTargetView | undefined }
 
-export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile) {
+/** In a fleet: this instance, its link to etcd, and the rule verdicts are made with. */
+export type FleetStatus = { readonly instance: string; readonly connected: boolean; readonly problem: string | null; readonly since: string; readonly rule: string; readonly verdicts: string }
+
+export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile, fleet?: FleetStatus) {
   const { config, health, tables } = snapshot.gslb
   const serverProbes = new Map(probes.flatMap((p) => (p.target.kind === 'server' ? [[p.target.address, p] as const] : [])))
   const nodeProbes = lbNodeProbes(probes.map((p) => p.target), new Map(probes.map((p) => [p.target.id, p.health])))
@@ -26,10 +31,12 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
       lastProbe: probe?.health.last ?? null,
       lastChange: probe?.health.lastChange ?? null,
       transitions: probe?.health.history ?? [],
+      ...(probe?.fleet ? { fleet: probe.fleet } : {}),
     }
   }
   return {
     generation: snapshot.generation,
+    ...(fleet ? { fleet } : {}),
     names: config.names.map((name) => {
       const table = tables.get(name.key)
       const family = (f: 'v4' | 'v6') => {

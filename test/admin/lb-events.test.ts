@@ -17,11 +17,13 @@ function app(token: string | undefined) {
       reload: () => Promise.reject(new Error('unused')),
       setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),
       subscribe: () => () => undefined,
+      fleet: () => undefined,
+      audit: async () => [],
       settings: () => ({ tokens: new Map(token ? [['ops', token]] : []), protectReads: false, logLevel: 'info' }),
       lbEvent: async (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)
-        return { ok: true }
+        return { ok: true, shared: false }
       },
     },
   })

@@ -20,13 +20,15 @@ function fake(options: { zones?: number; reload?: ReloadResult; tokens?: Readonl
     status: () => STATUS,
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },
-    lbEvent: async () => ({ ok: true }),
+    lbEvent: async () => ({ ok: true, shared: false }),
     setAdminState: async (target, change, actor) => {
       if (target.kind === 'site' && target.site !== 'tokyo') return { ok: false, status: 404, message: `no site named '${target.site}'` }
       changes.push({ target, change, actor })
       return { ok: true, target, record: { state: change.state ?? 'enabled', weight: change.weight, reason: change.reason, actor, at: '2026-11-23T00:00:00.000Z' } }
     },
     subscribe: () => () => undefined,
+    fleet: () => undefined,
+    audit: async () => [],
     settings: () => ({ tokens: options.tokens ?? TOKENS, protectReads: options.protectReads ?? false, logLevel: 'info' }),
   }
   return { control, changes }

@@ -130,12 +130,12 @@ describe('LB pairs', () => {
   })
 
   it('takes the VIP out at once when every node reports FAULT, and back on MASTER', async () => {
-    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb1', state: 'FAULT' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb1', state: 'FAULT' })).toEqual({ ok: true, shared: false })
     expect(await answers()).toContain(A)
-    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'STOP' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'STOP' })).toEqual({ ok: true, shared: false })
     // No probe interval has to pass: the next query already sees it.
     expect(await answers()).not.toContain(A)
-    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'MASTER' })).toEqual({ ok: true })
+    expect(await server.control.lbEvent({ site: 'a', node: 'a-lb2', state: 'MASTER' })).toEqual({ ok: true, shared: false })
     expect(await answers()).toContain(A)
   })
 

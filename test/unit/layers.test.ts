@@ -20,7 +20,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/query': ['server/dns', 'server/geo', 'server/gslb', 'server/zone'],
   'server/metrics': ['server/dns', 'server/gslb', 'server/health', 'server/health/probes', 'server/query'],
   'server/net': ['server/common', 'server/dns', 'server/dns/wire', 'server/geo', 'server/gslb', 'server/metrics', 'server/query', 'server/zone'],
-  'server/state': ['server/common', 'server/config', 'server/dns', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/metrics', 'server/query', 'server/zone'],
+  'server/fleet': ['server/common', 'server/config'],
+  'server/state': ['server/common', 'server/config', 'server/dns', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/metrics', 'server/query', 'server/zone'],
   admin: ['server/state'],
   // The entry points (main, start, check, log) wire everything together.
   server: ['admin', 'server/common', 'server/config', 'server/dns', 'server/gslb', 'server/health', 'server/metrics', 'server/net', 'server/query', 'server/state'],

@@ -1,0 +1,64 @@
+// The etcd connection of a fleet instance: the client (the `etcd3` package: gRPC, leases and
+// watches) made from the config's `cluster` section, and etcd's failures said in one line.
+
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { Etcd3, type IOptions } from 'etcd3'
+import { DEFAULT_ETCD_PASSWORD_ENV, DEFAULT_ETCD_TIMEOUT_MS, DEFAULT_LEASE_TTL_S } from '../config/defaults.ts'
+import type { ClusterConfig } from '../config/schema.ts'
+
+export type EtcdSettings = {
+  readonly instance: string
+  readonly endpoints: readonly string[]
+  /** Every key of the fleet lives under it (no trailing slash). */
+  readonly prefix: string
+  readonly timeoutMs: number
+  readonly leaseTtlS: number
+  readonly options: IOptions
+}
+
+export type EtcdSettingsResult = { readonly ok: true; readonly settings: EtcdSettings } | { readonly ok: false; readonly message: string }
+
+/** The `cluster` section made usable: TLS files read (relative to the config), the password taken from the environment. */
+export function etcdSettings(cluster: ClusterConfig, configFile: string | undefined, instance: string | undefined, env: NodeJS.ProcessEnv = process.env): EtcdSettingsResult {
+  const { etcd } = cluster
+  const timeoutMs = etcd.timeout_ms ?? DEFAULT_ETCD_TIMEOUT_MS
+  const options: IOptions = {
+    hosts: [...etcd.endpoints],
+    dialTimeout: timeoutMs,
+    // A deadline per attempt: a dead member costs one timeout, then the client tries the next one. Streams (watch, keepalive) have none.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+  }
+  const read = (file: string): Buffer => readFileSync(resolve(configFile ? dirname(configFile) : '.', file))
+  if (etcd.tls) {
+    try {
+      options.credentials = { rootCertificate: read(etcd.tls.ca), ...(etcd.tls.cert && etcd.tls.key ? { certChain: read(etcd.tls.cert), privateKey: read(etcd.tls.key) } : {}) }
+    } catch (error) {
+      return { ok: false, message: `cluster.etcd.tls: ${(error as Error).message}` }
+    }
+  }
+  if (etcd.username) {
+    const variable = etcd.password_env ?? DEFAULT_ETCD_PASSWORD_ENV
+    const password = env[variable]
+    if (!password) return { ok: false, message: `cluster.etcd.username is set but ${variable} holds no password` }
+    options.auth = { username: etcd.username, password }
+  }
+  const name = instance ?? cluster.instance ?? hostname()
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) return { ok: false, message: `instance name '${name}' must be letters, digits, '.', '_' or '-' (at most 63)` }
+  return { ok: true, settings: { instance: name, endpoints: etcd.endpoints, prefix: etcd.prefix, timeoutMs, leaseTtlS: etcd.lease_ttl_s ?? DEFAULT_LEASE_TTL_S, options } }
+}
+
+export function connectEtcd(settings: EtcdSettings): Etcd3 {
+  return new Etcd3(settings.options)
+}
+
+/** An etcd failure as operators read it: "etcd: no leader", "etcd: unreachable (…)", … */
+export function etcdProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (/no leader|leader changed/i.test(message)) return 'etcd: no leader'
+  if (/request timed out|deadline exceeded|DEADLINE_EXCEEDED/i.test(message)) return 'etcd: no answer in time (no leader or no quorum)'
+  if (/ECONNREFUSED|UNAVAILABLE|No connection established|ENOTFOUND|EHOSTUNREACH/i.test(message)) return 'etcd: unreachable (no endpoint answers)'
+  if (/permission denied|authentication failed|invalid auth/i.test(message)) return `etcd: refused (${message})`
+  return `etcd: ${message}`
+}

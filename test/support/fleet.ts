@@ -1,0 +1,128 @@
+// A fleet of Signpost instances on loopback for tests and benchmarks: a zone and config written to
+// a temp folder (one config per instance, so each can probe from its own source address), each
+// instance a `signpost serve` process of its own, an etcd cluster from etcd.ts.
+
+import dgram from 'node:dgram'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import dns2 from 'dns2'
+import { spawnSignpost, type ServerProcess } from './process.ts'
+import { buildQuery } from './query.ts'
+
+export const TOKEN = 'fleet-token'
+/** Site a answers with A_VIP, site b with B_VIP (documentation addresses: answers only, never probed unless checked). */
+export const A_VIP = '192.0.2.10'
+export const B_VIP = '198.51.100.10'
+
+export type FleetFixture = {
+  /** The folder the configs and zones are in. */
+  readonly dir: string
+  /** Writes the config of one instance; returns its path. */
+  config(instance: string, options?: InstanceOptions): string
+}
+
+export type InstanceOptions = {
+  readonly prefix?: string
+  /** health.source_address: the loopback address this instance probes from. */
+  readonly sourceAddress?: string
+  readonly rule?: string | number
+  /** A site `c` whose VIP is `checked.address`, probed by HTTP on `checked.port` (interval 200 ms, rise 1, fall 1). */
+  readonly checked?: { readonly address: string; readonly port: number }
+  /** Zone serial (a different one makes a split brain /v1/fleet flags). */
+  readonly serial?: number
+  readonly leaseTtlS?: number
+}
+
+export function fleetFixture(endpoints: readonly string[]): FleetFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'signpost-fleet-'))
+  return {
+    dir,
+    config(instance, options = {}) {
+      const zones = join(dir, `zones-${instance}`)
+      mkdirSync(zones, { recursive: true })
+      const checked = options.checked
+      writeFileSync(join(zones, 'fleet.test.zone'), `$ORIGIN fleet.test.
+$TTL 60
+@ SOA ns1 hostmaster ${options.serial ?? 1} 3600 900 604800 60
+@ NS ns1
+ns1 A 192.0.2.1
+www 5 A ${A_VIP}
+www 5 A ${B_VIP}
+${checked ? `www 5 A ${checked.address}\nchecked 5 A ${checked.address}\nchecked 5 A ${A_VIP}\n` : ''}`)
+      const file = join(dir, `${instance}.yaml`)
+      writeFileSync(file, `zones: zones-${instance}
+workers: 1
+cluster:
+  instance: ${instance}
+  etcd:
+    endpoints: [${endpoints.join(', ')}]
+    prefix: ${options.prefix ?? '/signpost/test'}
+    lease_ttl_s: ${options.leaseTtlS ?? 3}
+health:
+  fleet_rule: ${options.rule ?? 'majority'}
+${options.sourceAddress ? `  source_address: ${options.sourceAddress}\n` : ''}${checked ? `checks:\n  web: { type: http, port: ${checked.port}, interval_ms: 200, timeout_ms: 300, rise: 1, fall: 1 }\n` : ''}sites:
+  a: { vips: [${A_VIP}] }
+  b: { vips: [${B_VIP}] }
+${checked ? `  c: { vips: [${checked.address}], check: web }\n` : ''}names:
+  www.fleet.test.: { policy: all }
+${checked ? '  checked.fleet.test.: { policy: all }\n' : ''}`)
+      return file
+    },
+  }
+}
+
+export async function startInstance(config: string, extra: readonly string[] = []): Promise<ServerProcess> {
+  const previous = process.env['SIGNPOST_ADMIN_TOKEN']
+  process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
+  try {
+    return await spawnSignpost(['--config', config, ...extra])
+  } finally {
+    if (previous === undefined) delete process.env['SIGNPOST_ADMIN_TOKEN']
+    else process.env['SIGNPOST_ADMIN_TOKEN'] = previous
+  }
+}
+
+/** One A query from a fresh socket: the answer's addresses, sorted. */
+export async function askA(port: number, name: string): Promise<string[]> {
+  const socket = dgram.createSocket('udp4')
+  try {
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply within 2 s')), 2000)
+      socket.once('message', (bytes) => {
+        clearTimeout(timer)
+        resolve(bytes)
+      })
+      socket.send(buildQuery(name, 1), port, '127.0.0.1')
+    })
+    return dns2.Packet.parse(reply).answers.map((a) => (a as { address: string }).address).sort()
+  } finally {
+    socket.close()
+  }
+}
+
+export type Reply = { readonly status: number; readonly body: Record<string, unknown> }
+
+export async function admin(instance: ServerProcess, method: string, path: string, body?: unknown): Promise<Reply> {
+  const response = await fetch(`http://127.0.0.1:${instance.adminPort}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+/** Polls `check` every `everyMs` until it holds; ms it took, or an error after `limitMs`. */
+export async function until(check: () => Promise<boolean>, limitMs: number, what: string, everyMs = 20): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    if (await check().catch(() => false)) return performance.now() - started
+    if (performance.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN
+}
