@@ -113,9 +113,9 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       app.get('/v1/fleet', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (_request, reply) =>
         control.fleet() ?? reply.code(404).send({ error: 'not in a fleet: the config has no cluster section' }))
       // Operator changes, oldest first: this machine's audit log, or in a fleet the whole fleet's from etcd.
-      app.get<{ Querystring: { limit?: number } }>('/v1/audit', {
-        schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10_000 } } }, response: { 200: anyObject } },
-      }, async (request) => ({ entries: await control.audit(request.query.limit ?? 100) }))
+      app.get<{ Querystring: { limit?: string } }>('/v1/audit', {
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' } } }, response: { 200: anyObject } },
+      }, async (request) => ({ entries: await control.audit(Number(request.query.limit ?? 100)) }))
 
       // Server-sent events: health transitions, admin changes, keepalived events, reloads.
       app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {

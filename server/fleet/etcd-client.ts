@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, resolve } from 'node:path'
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll } from 'cockatiel'
 import { Etcd3, type IOptions } from 'etcd3'
 import { DEFAULT_ETCD_PASSWORD_ENV, DEFAULT_ETCD_TIMEOUT_MS, DEFAULT_LEASE_TTL_S } from '../config/defaults.ts'
 import type { ClusterConfig } from '../config/schema.ts'
@@ -29,6 +30,13 @@ export function etcdSettings(cluster: ClusterConfig, configFile: string | undefi
     dialTimeout: timeoutMs,
     // A deadline per attempt: a dead member costs one timeout, then the client tries the next one. Streams (watch, keepalive) have none.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    // The client's defaults suit long-lived services that can wait: a member's circuit stays open
+    // 5 s after 3 failures, and a watch backs off up to 30 s. A name server wants etcd back within
+    // a second of it answering again.
+    faultHandling: {
+      host: () => circuitBreaker(handleAll, { halfOpenAfter: 500, breaker: new ConsecutiveBreaker(3) }),
+      watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }).next(),
+    },
   }
   const read = (file: string): Buffer => readFileSync(resolve(configFile ? dirname(configFile) : '.', file))
   if (etcd.tls) {

@@ -61,6 +61,7 @@ export function summarize(points: readonly VantagePoint[], verdict: HealthState)
     const key = p.state === 'down' ? label : p.state
     groups.set(key, [...(groups.get(key) ?? []), p.instance])
   }
-  const parts = [...groups].map(([key, instances]) => (key.startsWith('down at') ? key : `${key} at ${instances.join(', ')}`))
+  // The down ones first: they are why an operator reads this.
+  const parts = [...groups].sort(([a], [b]) => Number(b.startsWith('down at')) - Number(a.startsWith('down at'))).map(([key, instances]) => (key.startsWith('down at') ? key : `${key} at ${instances.join(', ')}`))
   return `${parts.join('; ')} → fleet: ${verdict}`
 }

@@ -22,6 +22,8 @@ export type EtcdCluster = {
   restart(member: EtcdMember): Promise<void>
   /** Stops every member (SIGTERM) and keeps the data folders, for `restart`. */
   stopAll(): Promise<void>
+  /** A key's value as etcd holds it (linearizable read through etcdctl), or undefined. */
+  get(key: string): Promise<string | undefined>
   /** Resolves once the cluster has a leader and answers a linearizable read. */
   healthy(limitMs?: number): Promise<void>
   close(): Promise<void>
@@ -113,6 +115,11 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
         await exited(child)
         m.child = undefined
       }))
+    },
+    async get(key) {
+      const { code, out } = await etcdctl(running().map((m) => m.clientUrl), ['get', '--consistency=l', '--print-value-only', key])
+      if (code !== 0) throw new Error(`etcdctl get ${key}: ${out}`)
+      return out.trim() === '' ? undefined : out.trim()
     },
     async healthy(limitMs = 20_000) {
       const started = Date.now()

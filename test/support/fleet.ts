@@ -62,7 +62,7 @@ cluster:
 health:
   fleet_rule: ${options.rule ?? 'majority'}
 ${options.sourceAddress ? `  source_address: ${options.sourceAddress}\n` : ''}${checked ? `checks:\n  web: { type: http, port: ${checked.port}, interval_ms: 200, timeout_ms: 300, rise: 1, fall: 1 }\n` : ''}sites:
-  a: { vips: [${A_VIP}] }
+  a: { vips: [${A_VIP}], lb_pair: { a-lb1: 127.0.0.21, a-lb2: 127.0.0.22 } }
   b: { vips: [${B_VIP}] }
 ${checked ? `  c: { vips: [${checked.address}], check: web }\n` : ''}names:
   www.fleet.test.: { policy: all }
@@ -72,11 +72,12 @@ ${checked ? '  checked.fleet.test.: { policy: all }\n' : ''}`)
   }
 }
 
-export async function startInstance(config: string, extra: readonly string[] = []): Promise<ServerProcess> {
+/** `cwd`: where an earlier instance ran, to start it again on its state file (etcd's cache). */
+export async function startInstance(config: string, cwd?: string): Promise<ServerProcess> {
   const previous = process.env['SIGNPOST_ADMIN_TOKEN']
   process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
   try {
-    return await spawnSignpost(['--config', config, ...extra])
+    return await spawnSignpost(['--config', config], [], undefined, cwd)
   } finally {
     if (previous === undefined) delete process.env['SIGNPOST_ADMIN_TOKEN']
     else process.env['SIGNPOST_ADMIN_TOKEN'] = previous

@@ -6,14 +6,16 @@ import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 
 /** The command line, run from a fresh folder of its own: paths given relative to the repository are made absolute. */
-export function inOwnFolder(args: readonly string[]): { cwd: string; args: string[] } {
+export function inOwnFolder(args: readonly string[], cwd?: string): { cwd: string; args: string[] } {
   const absolute = args.map((arg, i) => (i > 0 && (args[i - 1] === '--zones' || args[i - 1] === '--config') && !isAbsolute(arg) ? resolve(arg) : arg))
   // Each process's default and relative state paths (var/…) are its own: two instances never share a state file.
-  return { cwd: mkdtempSync(join(tmpdir(), 'signpost-cwd-')), args: [resolve('server/main.ts'), ...absolute] }
+  return { cwd: cwd ?? mkdtempSync(join(tmpdir(), 'signpost-cwd-')), args: [resolve('server/main.ts'), ...absolute] }
 }
 
 export type ServerProcess = {
   readonly child: ChildProcess
+  /** Its working folder: its state file and audit log are in var/ there. */
+  readonly cwd: string
   readonly port: number
   readonly adminPort: number
   /** Every log line so far, parsed. */
@@ -21,9 +23,9 @@ export type ServerProcess = {
   stop(): Promise<number | null>
 }
 
-/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs it under `ulimit -n`. */
-export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = [], fileLimit?: number): Promise<ServerProcess> {
-  const own = inOwnFolder(['serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args])
+/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs it under `ulimit -n`; `cwd` starts it again where an earlier one ran. */
+export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = [], fileLimit?: number, cwd?: string): Promise<ServerProcess> {
+  const own = inOwnFolder(['serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], cwd)
   const command = [process.execPath, ...nodeFlags, ...own.args]
   const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], cwd: own.cwd }
   const child = fileLimit === undefined
@@ -58,9 +60,9 @@ export async function spawnSignpost(args: readonly string[], nodeFlags: readonly
   const adminPort = Number(/:(\d+)$/.exec(entry['admin'] as string)?.[1])
   const stop = (): Promise<number | null> =>
     new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode)
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)
       child.once('exit', (code) => resolve(code))
       child.kill('SIGTERM')
     })
-  return { child, port, adminPort, logs, stop }
+  return { child, cwd: own.cwd, port, adminPort, logs, stop }
 }
