@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { dirname, resolve } from 'node:path'
-import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll } from 'cockatiel'
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry } from 'cockatiel'
 import { Etcd3, type IOptions } from 'etcd3'
 import { DEFAULT_ETCD_PASSWORD_ENV, DEFAULT_ETCD_TIMEOUT_MS, DEFAULT_LEASE_TTL_S } from '../config/defaults.ts'
 import type { ClusterConfig } from '../config/schema.ts'
@@ -61,12 +61,49 @@ export function connectEtcd(settings: EtcdSettings): Etcd3 {
   return new Etcd3(settings.options)
 }
 
+export type EtcdDiagnosis = {
+  /** Why etcd failed a request, asked of each member: "etcd: no leader (1 of 3 members answer)", … */
+  explain(error: unknown): Promise<string>
+  close(): void
+}
+
+const DIAGNOSIS_CACHE_MS = 1000
+
+/**
+ * A failed request says little ("deadline exceeded" from a member that lost quorum looks like an
+ * unreachable one). This asks every member for its status, one client per endpoint, so the 503 says
+ * which it is. Answers are cached for a second: a storm of refused writes asks once.
+ */
+export function etcdDiagnosis(settings: EtcdSettings): EtcdDiagnosis {
+  const members = settings.endpoints.map((endpoint) => new Etcd3({ ...settings.options, hosts: [endpoint], faultHandling: { global: noRetry() } }))
+  let cached: { at: number; text: Promise<string> } | undefined
+  const ask = async (): Promise<string> => {
+    const statuses = await Promise.all(members.map((m) => m.maintenance.status({ deadline: Date.now() + settings.timeoutMs }).then((s) => s, () => undefined)))
+    const answering = statuses.filter((s) => s !== undefined)
+    const count = `${answering.length} of ${members.length} members answer`
+    if (answering.length === 0) return `etcd: unreachable (${count})`
+    if (!answering.some((s) => s.leader !== '0')) return `etcd: no leader (${count}; a quorum is ${Math.floor(members.length / 2) + 1})`
+    return ''
+  }
+  return {
+    async explain(error) {
+      if (!cached || Date.now() - cached.at > DIAGNOSIS_CACHE_MS) cached = { at: Date.now(), text: ask() }
+      return (await cached.text) || etcdProblem(error)
+    },
+    close: () => members.forEach((m) => m.close()),
+  }
+}
+
+function noRetry() {
+  return retry(handleAll, { maxAttempts: 0 })
+}
+
 /** An etcd failure as operators read it: "etcd: no leader", "etcd: unreachable (…)", … */
 export function etcdProblem(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   if (/no leader|leader changed/i.test(message)) return 'etcd: no leader'
   if (/request timed out|deadline exceeded|DEADLINE_EXCEEDED/i.test(message)) return 'etcd: no answer in time (no leader or no quorum)'
-  if (/ECONNREFUSED|UNAVAILABLE|No connection established|ENOTFOUND|EHOSTUNREACH/i.test(message)) return 'etcd: unreachable (no endpoint answers)'
+  if (/ECONNREFUSED|UNAVAILABLE|No connection established|ENOTFOUND|EHOSTUNREACH|circuit breaker is open/i.test(message)) return 'etcd: unreachable'
   if (/permission denied|authentication failed|invalid auth/i.test(message)) return `etcd: refused (${message})`
   return `etcd: ${message}`
 }

@@ -21,10 +21,16 @@ export type Metrics = {
   /** A probe this machine could not make (EMFILE, ENOBUFS, …). */
   countCheckerFault(): void
   countSnapshot(): void
+  /** In a fleet: gauges read from `read` when scraped. */
+  watchFleet(read: () => FleetGauges): void
 }
+
+/** What the fleet gauges show: the link to etcd, who is in the fleet, and the writes this instance sent. */
+export type FleetGauges = { readonly connected: boolean; readonly members: number; readonly writes: number }
 
 export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPlan) => readonly string[] | undefined): Metrics {
   const registry = new Registry()
+  let fleet: (() => FleetGauges) | undefined
   const queries = createQueryCounter(servers)
   const totals = emptyTotals()
   const byThread = new Map<string, number>()
@@ -101,6 +107,13 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
     countSnapshot() {
       snapshots.inc()
+    },
+    watchFleet(read) {
+      if (fleet) return void (fleet = read)
+      fleet = read
+      new Gauge({ name: 'signpost_fleet_connected', help: '1 while this instance has etcd (watch up, lease kept alive): fleet verdicts and shared operator state; 0: last known state, own verdicts, writes refused', registers: [registry], collect() { this.set(fleet?.().connected ? 1 : 0) } })
+      new Gauge({ name: 'signpost_fleet_members', help: 'Instances in the fleet (registry entries alive under their lease)', registers: [registry], collect() { this.set(fleet?.().members ?? 0) } })
+      new Counter({ name: 'signpost_fleet_etcd_writes_total', help: 'Writes this instance sent to etcd for its verdicts and registry entry (operator changes not counted)', registers: [registry], collect() { this.reset(); this.inc(fleet?.().writes ?? 0) } })
     },
   }
 }

@@ -303,6 +303,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
 
   fleet?.onChange(publishHealth)
+  if (fleet) metrics.watchFleet(() => ({ connected: fleet.link().connected, members: fleet.members().length, writes: fleet.writes() }))
   fleet?.setIdentity(deps.fleet!.identity(inputs))
   adminStore.onRemoteChange(applyRemoteAdmin)
   // What etcd changed while the first probe round ran.

@@ -9,7 +9,6 @@
 import type { Etcd3 } from 'etcd3'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
-import { etcdProblem } from '../fleet/etcd-client.ts'
 import type { Change, Entry } from '../fleet/watched-prefix.ts'
 import { adminTarget, type AdminFile, type AdminRecord, type AdminStore, type RemoteAdminChange } from './admin-state.ts'
 import { recordProblem, writeStateFile, type OpenStateFile } from './admin-state-file.ts'
@@ -34,6 +33,8 @@ export type EtcdAdminStoreOptions = {
   readonly opened: OpenStateFile
   readonly now: () => Date
   readonly logger: Logger
+  /** Why a request failed, asked of etcd's members (fleet/etcd-client.ts etcdDiagnosis). */
+  readonly explain: (error: unknown) => Promise<string>
 }
 
 /** How often a change is decided again when other instances keep writing the same override first. */
@@ -128,7 +129,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
             .commit()
         } catch (error) {
           ownWrites.delete(write)
-          return { ok: false, status: 503, message: `${etcdProblem(error)}; the change may or may not have been committed: read it back before retrying` }
+          return { ok: false, status: 503, message: `${await options.explain(error)}; the change may or may not have been committed: read it back before retrying` }
         }
         const [current, audit] = result.succeeded ? [undefined, undefined] : result.responses.map((r) => r.response_range?.kvs[0])
         // A retried request whose first attempt committed: our audit key is there.

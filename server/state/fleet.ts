@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
-import { connectEtcd, etcdProblem, type EtcdSettings } from '../fleet/etcd-client.ts'
+import { connectEtcd, etcdDiagnosis, type EtcdSettings } from '../fleet/etcd-client.ts'
 import { holdLeasedKeys } from '../fleet/leased-keys.ts'
 import { watchPrefix, type Change, type Entry } from '../fleet/watched-prefix.ts'
 import type { KeepalivedState } from '../health/lb-pair.ts'
@@ -77,7 +77,8 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
   const prefix = `${settings.prefix}/`
   const client = connectEtcd(settings)
   const leased = holdLeasedKeys(client, settings.leaseTtlS)
-  const adminStore = etcdAdminStore({ client, prefix, instance, opened, now, logger })
+  const diagnosis = etcdDiagnosis(settings)
+  const adminStore = etcdAdminStore({ client, prefix, instance, opened, now, logger, explain: diagnosis.explain })
   const verdicts = new Map<string, Map<string, Verdict>>()
   const lb = new Map<string, LbRecord>()
   const members = new Map<string, Member>()
@@ -148,14 +149,25 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
     },
   })
 
+  let explaining = false
   const checkLink = (): void => {
     const connected = watching && leased.alive()
-    const problem = connected ? undefined : (watching ? leased.problem() : watchProblem) ?? 'etcd: unreachable'
-    if (connected === link.connected) return
-    link = { connected, problem, since: now().toISOString() }
-    if (connected) logger.info({ instance }, 'fleet: connected to etcd; fleet verdicts and shared operator state')
-    else logger.error({ instance, problem }, 'fleet: etcd lost; serving the last known operator state, own health verdicts only, operator writes refused')
-    changed()
+    if (connected !== link.connected) {
+      const problem = connected ? undefined : (watching ? leased.problem() : watchProblem) ?? 'etcd: unreachable'
+      link = { connected, problem, since: now().toISOString() }
+      if (connected) logger.info({ instance }, 'fleet: connected to etcd; fleet verdicts and shared operator state')
+      changed()
+    }
+    // While cut off, the members say why (and it can change: no leader, then nobody answers).
+    if (connected || explaining) return
+    explaining = true
+    const lost = link
+    void diagnosis.explain(lost.problem).then((explained) => {
+      explaining = false
+      if (link !== lost || explained === lost.problem) return
+      link = { ...lost, problem: explained }
+      logger.error({ instance, problem: explained }, 'fleet: etcd lost; serving the last known operator state, own health verdicts only, operator writes refused')
+    })
   }
   const linkTimer = setInterval(checkLink, LINK_CHECK_MS)
   linkTimer.unref()
@@ -187,7 +199,7 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
         lb.set(`${site}/${node}`, record)
         return undefined
       } catch (error) {
-        return etcdProblem(error)
+        return diagnosis.explain(error)
       }
     },
     members: () => [...members.values()].sort((a, b) => a.name.localeCompare(b.name)),
@@ -210,6 +222,7 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
       watch.close()
       await leased.close()
       client.close()
+      diagnosis.close()
       adminStore.close()
     },
   }

@@ -8,7 +8,7 @@
 
 import http from 'node:http'
 import type net from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.ts'
 import { A_VIP, B_VIP, admin, askA, fleetFixture, median, startInstance, until, type FleetFixture } from '../support/fleet.ts'
 import type { ServerProcess } from '../support/process.ts'
@@ -151,6 +151,9 @@ describe('fleet: health from every vantage point', () => {
 })
 
 describe('fleet: when etcd fails', () => {
+  // A failed test leaves no member down for the next one.
+  afterEach(() => etcd.restoreAll())
+
   it('a start while etcd is unreachable serves the cached state, says so, and reconciles when etcd returns', async () => {
     const prefix = '/t/cache'
     const [ns1, ns2] = [await instance('ns1', { prefix }), await instance('ns2', { prefix })]
@@ -164,18 +167,29 @@ describe('fleet: when etcd fails', () => {
     expect(await askA(again.port, WWW)).toEqual([A_VIP])
     expect((await status(again)).fleet).toMatchObject({ connected: false })
     expect(again.logs.some((l) => l['msg'] === 'fleet: etcd unreachable at start; serving the cached operator state until it answers')).toBe(true)
-    for (const member of etcd.members) await etcd.restart(member)
-    await etcd.healthy()
+    await etcd.restoreAll()
     await until(async () => (await askA(again.port, WWW)).length === 2, 15_000, 'ns2 reconciled')
     await until(async () => (await status(again)).fleet?.connected === true, 15_000, 'ns2 connected')
     await Promise.all([ns1.stop(), again.stop()])
   })
 
-  it('with every etcd member stopped both instances keep answering and writes get 503; when it returns they converge', async () => {
+  it('without quorum writes get 503 "etcd: no leader"; with every member stopped both instances keep answering and writes get 503; when etcd returns they converge', async () => {
     const prefix = '/t/outage'
     const [ns1, ns2] = [await instance('ns1', { prefix }), await instance('ns2', { prefix })]
     expect((await admin(ns2, 'PUT', '/v1/sites/a/weight', { weight: 3, reason: 'before the outage' })).status).toBe(200)
     await until(async () => (await site(ns1, 'a')).admin?.weight === 3, 5000, 'ns1 has it')
+    const metric = async (s: ServerProcess) => /^signpost_fleet_connected (\d)$/m.exec(await (await fetch(`http://127.0.0.1:${s.adminPort}/metrics`)).text())?.[1]
+    expect(await metric(ns1)).toBe('1')
+
+    // Two of three members gone: one answers, but without a leader.
+    await etcd.kill(etcd.members[0]!)
+    await etcd.kill(etcd.members[1]!)
+    const noQuorum = await admin(ns1, 'PUT', '/v1/sites/b/state', { state: 'disabled', reason: 'without quorum' })
+    expect(noQuorum.status).toBe(503)
+    expect(noQuorum.body['error']).toMatch(/^etcd: no leader \(1 of 3 members answer/)
+    await until(async () => (await status(ns1)).fleet?.problem?.startsWith('etcd: no leader') === true, 15_000, 'status says no leader')
+    expect(await metric(ns1)).toBe('0')
+
     await etcd.stopAll()
     for (const s of [ns1, ns2]) await until(async () => (await status(s)).fleet?.connected === false, 15_000, 'fleet link down')
     for (const s of [ns1, ns2]) expect(await askA(s.port, WWW)).toEqual([A_VIP, B_VIP])
@@ -183,11 +197,11 @@ describe('fleet: when etcd fails', () => {
     expect(refused.status).toBe(503)
     expect(refused.body['error']).toMatch(/^etcd: /)
     expect(await askA(ns1.port, WWW)).toEqual([A_VIP, B_VIP])
-    expect((await status(ns1)).fleet?.problem).toMatch(/^etcd: /)
+    await until(async () => (await status(ns1)).fleet?.problem?.startsWith('etcd: unreachable (0 of 3 members answer)') === true, 5000, 'status says unreachable')
 
-    for (const member of etcd.members) await etcd.restart(member)
-    await etcd.healthy()
+    await etcd.restoreAll()
     for (const s of [ns1, ns2]) await until(async () => (await status(s)).fleet?.connected === true, 15_000, 'fleet link back')
+    expect(await metric(ns1)).toBe('1')
     expect((await admin(ns2, 'PUT', '/v1/sites/b/state', { state: 'disabled', reason: 'after the outage' })).status).toBe(200)
     for (const s of [ns1, ns2]) await until(async () => JSON.stringify(await askA(s.port, WWW)) === JSON.stringify([A_VIP]), 5000, 'converged')
     expect((await audit(ns1)).map((e) => e.reason)).toEqual(['before the outage', 'after the outage'])
@@ -216,7 +230,6 @@ describe('fleet: when etcd fails', () => {
     const stored = JSON.parse((await etcd.get(`${prefix}/admin/sites/a`))!) as { weight: number }
     expect(stored.weight).toBe(100)
     for (const s of [ns1, ns2]) await until(async () => (await site(s, 'a')).admin?.weight === 100, 5000, 'both at the last write')
-    await etcd.restart(leader)
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 })

@@ -20,6 +20,8 @@ export type EtcdCluster = {
   kill(member: EtcdMember): Promise<void>
   /** Starts a stopped member again on its data folder. */
   restart(member: EtcdMember): Promise<void>
+  /** Starts every stopped member again and waits until the cluster and each of them answer. */
+  restoreAll(): Promise<void>
   /** Stops every member (SIGTERM) and keeps the data folders, for `restart`. */
   stopAll(): Promise<void>
   /** A key's value as etcd holds it (linearizable read through etcdctl), or undefined. */
@@ -107,6 +109,19 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
     async restart(member) {
       state = 'existing'
       launch(member)
+    },
+    async restoreAll() {
+      // All at once: a member of a stopped cluster serves clients only once a quorum of them is back.
+      const stopped = members.filter((m) => !running().includes(m))
+      for (const m of stopped) await cluster.restart(m)
+      await cluster.healthy()
+      const started = Date.now()
+      for (const m of stopped) {
+        while ((await etcdctl([m.clientUrl], ['endpoint', 'status'])).code !== 0) {
+          if (Date.now() - started > 20_000) throw new Error(`${m.name} did not answer within 20 s of its restart`)
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
     },
     async stopAll() {
       await Promise.all(running().map(async (m) => {
