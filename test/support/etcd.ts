@@ -24,6 +24,8 @@ export type EtcdCluster = {
   restoreAll(): Promise<void>
   /** Stops every member (SIGTERM) and keeps the data folders, for `restart`. */
   stopAll(): Promise<void>
+  /** Every key under `prefix`. */
+  keys(prefix: string): Promise<string[]>
   /** A key's value as etcd holds it (linearizable read through etcdctl), or undefined. */
   get(key: string): Promise<string | undefined>
   /** Resolves once the cluster has a leader and answers a linearizable read. */
@@ -130,6 +132,11 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
         await exited(child)
         m.child = undefined
       }))
+    },
+    async keys(prefix) {
+      const { code, out } = await etcdctl(running().map((m) => m.clientUrl), ['get', '--prefix', '--keys-only', prefix])
+      if (code !== 0) throw new Error(`etcdctl get --prefix ${prefix}: ${out}`)
+      return out.split('\n').filter(Boolean)
     },
     async get(key) {
       const { code, out } = await etcdctl(running().map((m) => m.clientUrl), ['get', '--consistency=l', '--print-value-only', key])
