@@ -2,7 +2,9 @@
 // the machine; nothing is added to the root namespace): one bridge in `lab-switch`, and per host
 // a namespace with a veth into it, all on 10.99.0.0/24.
 //   lab-root        Knot: the root zone and `test.`, delegating example.test. to ns1/ns2 (the registrar)
-//   lab-ns1/ns2     Signpost, serving test/lab/zones (one worker each)
+//   lab-ns1/ns2     Signpost, serving test/lab/zones (one worker each), the delegated name servers
+//   lab-ns3         Signpost too, a third vantage point of the fleet that nobody delegates to
+//   lab-etcd1/2/3   the fleet's etcd cluster (ns1, ns2 and ns3 share operator state and health through it)
 //   lab-client      unbound, iterating from the lab root (127.0.0.1:53 inside the namespace)
 //   lab-<site>-lb1/2  keepalived (VRRP) sharing the site VIP + haproxy on :80 → the site's backends
 //   lab-<site>-be1/2  an HTTP backend on :8080
@@ -34,7 +36,11 @@ export const SITES: readonly Site[] = [site('tokyo', 20), site('osaka', 30), sit
 export const ROOT = '10.99.0.2'
 export const NS1 = '10.99.0.11'
 export const NS2 = '10.99.0.12'
+export const NS3 = '10.99.0.13'
 export const CLIENT = '10.99.0.100'
+export const ETCD = ['10.99.0.51', '10.99.0.52', '10.99.0.53'] as const
+export const ETCD_ENDPOINTS = ETCD.map((a) => `http://${a}:2379`)
+export const etcdNamespace = (i: number): string => `lab-etcd${i + 1}`
 
 type Host = { readonly ns: string; readonly address: string }
 
@@ -43,6 +49,8 @@ function hosts(): Host[] {
     { ns: 'lab-root', address: ROOT },
     { ns: 'lab-ns1', address: NS1 },
     { ns: 'lab-ns2', address: NS2 },
+    { ns: 'lab-ns3', address: NS3 },
+    ...ETCD.map((address, i) => ({ ns: etcdNamespace(i), address })),
     { ns: 'lab-client', address: CLIENT },
   ]
   for (const s of SITES) {
@@ -56,7 +64,7 @@ export const lbNamespace = (s: Site, i: number): string => `lab-${s.name}-lb${i 
 export const backendNamespace = (s: Site, i: number): string => `lab-${s.name}-be${i + 1}`
 
 export function ensureLabPackages(): void {
-  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils' })
+  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', etcd: 'etcd-server', etcdctl: 'etcd-client' })
 }
 
 export function isRoot(): boolean {
@@ -156,12 +164,49 @@ zone:
 }
 
 function signposts(): void {
-  for (const [name, address] of [['ns1', NS1], ['ns2', NS2]] as const) {
-    // Each instance in its own working directory: its own state file and audit log.
+  for (const [name, address] of [['ns1', NS1], ['ns2', NS2], ['ns3', NS3]] as const) {
+    // Each instance in its own working directory: its own state file (etcd's cache) and audit log.
     const cwd = join(LAB_DIR, name)
     mkdirSync(cwd, { recursive: true })
-    launch(`lab-${name}`, name, process.execPath, [join(REPO, 'server/main.ts'), 'serve', '--config', join(REPO, 'test/lab/zones/signpost.yaml'), '--listen', `${address}:53`, '--admin', `${address}:8053`, '--workers', '1'], { cwd, env: { SIGNPOST_ADMIN_TOKEN: ADMIN_TOKEN } })
+    launch(`lab-${name}`, name, process.execPath, [join(REPO, 'server/main.ts'), 'serve', '--config', join(REPO, 'test/lab/zones/signpost.yaml'), '--instance', name, '--listen', `${address}:53`, '--admin', `${address}:8053`, '--workers', '1'], { cwd, env: { SIGNPOST_ADMIN_TOKEN: ADMIN_TOKEN } })
   }
+}
+
+/** The fleet's 3-member etcd cluster, one member per namespace. */
+function etcdCluster(): void {
+  ETCD.forEach((_address, i) => startEtcdMember(i))
+}
+
+export function startEtcdMember(i: number): void {
+  const address = ETCD[i]!
+  const cluster = ETCD.map((a, n) => `etcd${n + 1}=http://${a}:2380`).join(',')
+  launch(etcdNamespace(i), `etcd${i + 1}`, 'etcd', [
+    '--name', `etcd${i + 1}`, '--data-dir', join(LAB_DIR, `etcd${i + 1}`),
+    '--listen-client-urls', `http://${address}:2379`, '--advertise-client-urls', `http://${address}:2379`,
+    '--listen-peer-urls', `http://${address}:2380`, '--initial-advertise-peer-urls', `http://${address}:2380`,
+    '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'signpost-lab',
+    '--log-level', 'warn', '--logger', 'zap',
+  ])
+}
+
+/** etcdctl from the client namespace, against every member; stdout. */
+export function etcdctl(args: readonly string[]): Promise<string> {
+  return inNamespace('lab-client', 'etcdctl', [`--endpoints=${ETCD_ENDPOINTS.join(',')}`, '--dial-timeout=1s', '--command-timeout=2s', ...args])
+}
+
+/** Every member answers and the cluster has a leader (etcdctl exits 0; it prints health on stderr). */
+export async function etcdHealthy(): Promise<boolean> {
+  await etcdctl(['endpoint', 'health'])
+  return true
+}
+
+/** The index (0-2) of the etcd member that leads now. */
+export async function etcdLeader(): Promise<number> {
+  const statuses = JSON.parse(await etcdctl(['endpoint', 'status', '-w', 'json'])) as { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[]
+  const leader = statuses.find((s) => s.Status.leader === s.Status.header.member_id)
+  const index = ETCD_ENDPOINTS.indexOf(leader?.Endpoint ?? '')
+  if (index < 0) throw new Error('no etcd leader')
+  return index
 }
 
 function resolver(): void {
@@ -293,10 +338,12 @@ export async function up(): Promise<void> {
   network()
   sites()
   registrar()
+  etcdCluster()
+  await until(etcdHealthy, 30_000, 'etcd answers')
   signposts()
   resolver()
   await until(async () => (await inNamespace('lab-client', 'dig', ['+short', '+time=1', `@${ROOT}`, 'test', 'SOA'])).includes('a.root.'), 20_000, 'Knot answers')
-  for (const server of [NS1, NS2]) await until(async () => (await inNamespace('lab-client', 'curl', ['-fsS', `http://${server}:8053/healthz`])).length > 0, 20_000, `Signpost at ${server} listens`)
+  for (const server of [NS1, NS2, NS3]) await until(async () => (await inNamespace('lab-client', 'curl', ['-fsS', `http://${server}:8053/healthz`])).length > 0, 20_000, `Signpost at ${server} listens`)
   vrrp()
   for (const server of [NS1, NS2]) await until(async () => (await digFromClient(server, 'www.example.test')).length === SITES.length && (await siteView(server, 'tokyo')).vips[0]?.health === 'up', 30_000, `Signpost at ${server} answers every site`)
   await until(async () => (await digFromClient('127.0.0.1', 'www.example.test')).length > 0, 20_000, 'unbound resolves www.example.test')

@@ -1,10 +1,11 @@
 // End to end on real parts (test/lab/lab.ts): keepalived LB pairs, haproxy, Knot as the registrar,
-// unbound as the client's resolver, two Signpost instances. Each scenario logs what it measured.
+// unbound as the client's resolver, two delegated Signpost instances and a third vantage point
+// sharing a 3-member etcd cluster. Each scenario logs what it measured.
 // Runs as root only (network namespaces); otherwise skipped with the reason.
 
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, digFromClient, down, ensureLabPackages, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, SITES, siteView, startBackend, until, up } from './lab.ts'
+import { admin, digFromClient, down, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
 
 const [TOKYO, OSAKA, FRANKFURT] = SITES as [(typeof SITES)[number], (typeof SITES)[number], (typeof SITES)[number]]
 const ALL_VIPS = SITES.map((s) => s.vip).sort()
@@ -112,11 +113,17 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
     record('site back → in unbound answers', Date.now() - restored)
   })
 
-  it('5. an operator disables a site on both instances: out of the next answer; enabled: back at once', async () => {
-    for (const server of [NS1, NS2]) await admin(server, 'PUT', '/v1/sites/frankfurt/state', { state: 'disabled', reason: 'lab scenario 5' })
-    for (const server of [NS1, NS2]) expect(await digFromClient(server, 'www.example.test')).toEqual([TOKYO.vip, OSAKA.vip].sort())
-    for (const server of [NS1, NS2]) await admin(server, 'PUT', '/v1/sites/frankfurt/state', { state: 'enabled', reason: 'lab scenario 5 done' })
-    for (const server of [NS1, NS2]) expect(await digFromClient(server, 'www.example.test')).toEqual(ALL_VIPS)
+  it('5. an operator disables a site through ns1 only: out of both name servers\' answers; enabled through ns2: back at both', async () => {
+    const disabled = Date.now()
+    await admin(NS1, 'PUT', '/v1/sites/frankfurt/state', { state: 'disabled', reason: 'lab scenario 5' })
+    expect(await digFromClient(NS1, 'www.example.test')).toEqual([TOKYO.vip, OSAKA.vip].sort())
+    await until(async () => JSON.stringify(await digFromClient(NS2, 'www.example.test')) === JSON.stringify([TOKYO.vip, OSAKA.vip].sort()), 2000, 'ns2 follows ns1')
+    record('admin write at ns1 → in ns2 answers (through etcd)', Date.now() - disabled)
+    await admin(NS2, 'PUT', '/v1/sites/frankfurt/state', { state: 'enabled', reason: 'lab scenario 5 done' })
+    await until(async () => JSON.stringify(await digFromClient(NS1, 'www.example.test')) === JSON.stringify(ALL_VIPS), 2000, 'ns1 follows ns2')
+    expect(await digFromClient(NS2, 'www.example.test')).toEqual(ALL_VIPS)
+    const history = (await admin(NS3, 'GET', '/v1/audit?limit=2')) as { entries: { reason: string; instance: string }[] }
+    expect(history.entries.map((e) => [e.reason, e.instance])).toEqual([['lab scenario 5', 'ns1'], ['lab scenario 5 done', 'ns2']])
   })
 
   it('7. nearest site with EDNS Client Subnet: London → frankfurt, a Japanese network → tokyo', async () => {
@@ -124,5 +131,63 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
       expect(await digFromClient(server, 'geo.example.test', ['+subnet=81.2.69.142/32'])).toEqual([FRANKFURT.vip])
       expect(await digFromClient(server, 'geo.example.test', ['+subnet=2001:218::/32'])).toEqual([TOKYO.vip])
     }
+  })
+
+  it('8. ns1 is cut off from frankfurt only: ns2 and ns3 still reach it, so by majority it stays in every answer', async () => {
+    const cut = [FRANKFURT.vip, ...FRANKFURT.lbs]
+    for (const address of cut) await inNamespace('lab-ns1', 'ip', ['route', 'add', 'blackhole', `${address}/32`])
+    try {
+      type Server = { address: string; fleet: { verdict: string; summary: string; vantagePoints: { instance: string; state: string }[] } }
+      const frankfurtAt = async (server: string) => ((await admin(server, 'GET', '/v1/status')) as { servers: Server[] }).servers.find((s) => s.address === FRANKFURT.vip)!
+      await until(async () => (await frankfurtAt(NS1)).fleet.vantagePoints.find((p) => p.instance === 'ns1')?.state === 'down', 10_000, 'ns1 sees frankfurt down')
+      const view = (await frankfurtAt(NS2)).fleet
+      expect(view.verdict).toBe('up')
+      expect(view.vantagePoints.map((p) => [p.instance, p.state])).toEqual([['ns2', 'up'], ['ns1', 'down'], ['ns3', 'up']])
+      console.log(`lab: ${view.summary}`)
+      await holds(async () => (await digFromClient(NS1, 'www.example.test')).includes(FRANKFURT.vip) && (await digFromClient(NS2, 'www.example.test')).includes(FRANKFURT.vip), 3000, 'frankfurt stays answered at ns1 and ns2')
+    } finally {
+      for (const address of cut) await inNamespace('lab-ns1', 'ip', ['route', 'del', 'blackhole', `${address}/32`])
+    }
+  })
+
+  it('9. the etcd leader is killed during a burst of writes: every write that got 200 is in the fleet history once, and writes resume', async () => {
+    const leader = await etcdLeader()
+    const acked: number[] = []
+    const at: number[] = []
+    for (let i = 0; i < 40; i++) {
+      if (i === 10) killNamespace(etcdNamespace(leader))
+      const reply = await inNamespace('lab-client', 'curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '-X', 'PUT', `http://${NS1}:8053/v1/sites/tokyo/weight`, '-H', 'Authorization: Bearer lab-token', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ weight: i + 1, reason: `burst ${i}` })])
+      if (reply === '200') {
+        acked.push(i)
+        at.push(Date.now())
+      } else expect(reply).toBe('503')
+    }
+    let gap = 0
+    for (let k = 1; k < at.length; k++) gap = Math.max(gap, at[k]! - at[k - 1]!)
+    record('etcd leader killed mid-burst: longest gap between acknowledged writes', gap)
+    expect(acked).toContain(39)
+    const history = ((await admin(NS2, 'GET', '/v1/audit?limit=100')) as { entries: { reason: string }[] }).entries
+    for (const i of acked) expect(history.filter((e) => e.reason === `burst ${i}`)).toHaveLength(1)
+    startEtcdMember(leader)
+    await until(etcdHealthy, 20_000, 'etcd whole again')
+    await admin(NS1, 'PUT', '/v1/sites/tokyo/weight', { weight: 1, reason: 'lab scenario 9 done' })
+  })
+
+  it('10. etcd stops entirely: ns1 and ns2 keep answering (also through unbound), writes get 503; etcd back: they converge', async () => {
+    ETCD.forEach((_address, i) => killNamespace(etcdNamespace(i)))
+    try {
+      for (const server of [NS1, NS2]) await until(async () => ((await admin(server, 'GET', '/v1/status')) as { fleet: { connected: boolean } }).fleet.connected === false, 15_000, `${server} sees etcd gone`)
+      for (const server of [NS1, NS2]) expect(await digFromClient(server, 'www.example.test')).toEqual(ALL_VIPS)
+      expect((await digFromClient('127.0.0.1', 'www.example.test')).length).toBeGreaterThan(0)
+      const refused = await inNamespace('lab-client', 'curl', ['-sS', '--max-time', '5', '-X', 'PUT', `http://${NS1}:8053/v1/sites/osaka/state`, '-H', 'Authorization: Bearer lab-token', '-H', 'Content-Type: application/json', '-d', '{"state":"disabled","reason":"during the outage"}', '-w', ' %{http_code}'])
+      expect(refused).toMatch(/"error":"etcd: unreachable.* 503$/)
+    } finally {
+      ETCD.forEach((_address, i) => startEtcdMember(i))
+    }
+    await until(etcdHealthy, 30_000, 'etcd back')
+    for (const server of [NS1, NS2]) await until(async () => ((await admin(server, 'GET', '/v1/status')) as { fleet: { connected: boolean } }).fleet.connected, 15_000, `${server} reconnected`)
+    await admin(NS2, 'PUT', '/v1/sites/osaka/state', { state: 'disabled', reason: 'lab scenario 10' })
+    await until(async () => !(await digFromClient(NS1, 'www.example.test')).includes(OSAKA.vip), 2000, 'ns1 follows ns2 after the outage')
+    await admin(NS1, 'PUT', '/v1/sites/osaka/state', { state: 'enabled', reason: 'lab scenario 10 done' })
   })
 })
