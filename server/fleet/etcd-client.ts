@@ -78,8 +78,11 @@ export function etcdDiagnosis(settings: EtcdSettings): EtcdDiagnosis {
   const members = settings.endpoints.map((endpoint) => new Etcd3({ ...settings.options, hosts: [endpoint], faultHandling: { global: noRetry() } }))
   let cached: { at: number; text: Promise<string> } | undefined
   const ask = async (): Promise<string> => {
-    const statuses = await Promise.all(members.map((m) => m.maintenance.status({ deadline: Date.now() + settings.timeoutMs }).then((s) => s, () => undefined)))
-    const answering = statuses.filter((s) => s !== undefined)
+    const statuses = await Promise.all(members.map((m) => m.maintenance.status({ deadline: Date.now() + settings.timeoutMs }).then((status) => ({ status, error: undefined }), (error: unknown) => ({ status: undefined, error }))))
+    // A member that refuses our credentials has answered: that is the problem to tell.
+    const refusal = statuses.map((s) => etcdProblem(s.error)).find((problem) => problem.startsWith('etcd: refused'))
+    if (refusal) return refusal
+    const answering = statuses.flatMap((s) => (s.status ? [s.status] : []))
     const count = `${answering.length} of ${members.length} members answer`
     if (answering.length === 0) return `etcd: unreachable (${count})`
     if (!answering.some((s) => s.leader !== '0')) return `etcd: no leader (${count}; a quorum is ${Math.floor(members.length / 2) + 1})`
