@@ -51,6 +51,9 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
   /** Every audit key created up to this revision is in the audit log: the cache's mark. */
   let mirroredThrough = opened.load.ok ? (opened.load.fleet?.revision ?? 0) : 0
   const ownWrites = new Set<string>()
+  // A state file that was never a fleet's cache holds an operator's overrides from before this
+  // instance joined: they go into etcd where the fleet has none for the same target, never lost.
+  let toImport = opened.load.ok && opened.load.fleet === undefined && held.size > 0
   const listeners: ((changes: readonly RemoteAdminChange[]) => void)[] = []
 
   const rebuild = (): void => {
@@ -101,6 +104,27 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
   }
   const tell = (changes: readonly RemoteAdminChange[]): void => {
     for (const listener of listeners) listener(changes)
+  }
+  /** Puts each of this state file's overrides that etcd lacks, with its audit entry; the watch brings them back as etcd's. */
+  const importLocal = async (names: readonly string[]): Promise<void> => {
+    for (const name of names) {
+      const { record } = held.get(name)!
+      const [section, key] = splitKey(name)
+      const target = adminTarget(section as 'servers' | 'sites', key)
+      const write = `${Date.now().toString(36)}-${instance}-${randomBytes(4).toString('hex')}`
+      const entry: AuditEntry = { at: options.now().toISOString(), actor: record.actor, target: `${target.kind} ${key}`, from: null, to: { state: record.state, weight: record.weight }, reason: `imported from ${instance}'s state file (set ${record.at}): ${record.reason}`, instance }
+      ownWrites.add(write)
+      try {
+        const result = await client.if(`${prefix}admin/${name}`, 'Create', '==', 0)
+          .then(client.put(`${prefix}admin/${name}`).value(JSON.stringify({ ...record, instance, write })), client.put(`${prefix}audit/${write}`).value(JSON.stringify(entry)))
+          .commit()
+        if (!result.succeeded) ownWrites.delete(write)
+        logger.info({ target, state: record.state, weight: record.weight, imported: result.succeeded }, result.succeeded ? 'override from the state file imported into the fleet' : 'the fleet already has an override for this target; the fleet\'s stays')
+      } catch (error) {
+        ownWrites.delete(write)
+        logger.error({ target, problem: (error as Error).message }, 'could not import an override from the state file into the fleet; it stays here only until the next reconnect')
+      }
+    }
   }
 
   return {
@@ -179,11 +203,18 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
         if (told) changed = true
         if (told && told !== 'changed') remote.push(told)
       }
-      for (const name of [...held.keys()]) {
-        if (!seen.has(name)) {
+      const importing: string[] = []
+      for (const [name, h] of [...held]) {
+        if (seen.has(name)) continue
+        if (toImport && h.modRevision === 0) importing.push(name)
+        else {
           held.delete(name)
           changed = true
         }
+      }
+      if (toImport) {
+        toImport = false
+        void importLocal(importing)
       }
       const audits = [...entries].filter(([key, e]) => key.startsWith('audit/') && e.createRevision > mirroredThrough).map(([, e]) => e).sort((a, b) => a.createRevision - b.createRevision)
       for (const entry of audits) mirror(entry)

@@ -6,7 +6,10 @@
 // the last state (also across a restart, from the cache), refuse writes with 503, and converge when
 // it returns. Each test has a prefix of its own; the ones that stop etcd members come last.
 
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type net from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.ts'
@@ -78,6 +81,22 @@ describe('fleet: operator state through etcd', () => {
     expect(entries[entries.length - 1]!.reason).toBe(stored.reason)
     for (const server of [ns1, ns2]) await until(async () => (await site(server, 'a')).admin?.weight === stored.weight, 5000, 'final record')
     for (const server of [ns1, ns2]) expect((await site(server, 'a')).admin).toMatchObject({ weight: stored.weight, reason: stored.reason })
+    await Promise.all([ns1.stop(), ns2.stop()])
+  })
+
+  it('an instance joining the fleet brings the overrides of its own state file into etcd, where the fleet has none for that target', async () => {
+    const prefix = '/t/import'
+    const ns2 = await instance('ns2', { prefix })
+    expect((await admin(ns2, 'PUT', '/v1/sites/a/weight', { weight: 9, reason: 'the fleet has this one' })).status).toBe(200)
+    // ns1 ran alone until now: its state file has two overrides and no fleet mark.
+    const cwd = mkdtempSync(join(tmpdir(), 'signpost-cwd-'))
+    const alone = { state: 'enabled', weight: 2, reason: 'set while alone', actor: 'ops', at: '2026-11-30T00:00:00.000Z' }
+    mkdirSync(join(cwd, 'var'))
+    writeFileSync(join(cwd, 'var/signpost-state.json'), JSON.stringify({ servers: {}, sites: { a: alone, b: { ...alone, state: 'disabled', weight: undefined } } }))
+    const ns1 = await instance('ns1', { prefix }, cwd)
+    await until(async () => JSON.stringify(await askA(ns2.port, WWW)) === JSON.stringify([A_VIP]), 5000, 'ns1\'s disabled site b reaches ns2')
+    expect((await site(ns1, 'a')).admin).toMatchObject({ weight: 9, reason: 'the fleet has this one' })
+    expect((await audit(ns2)).map((e) => e.reason)).toEqual(['the fleet has this one', "imported from ns1's state file (set 2026-11-30T00:00:00.000Z): set while alone"])
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 
