@@ -11,9 +11,10 @@ import type { TargetHealth, Transition } from '../../../server/health/types.ts'
 import { createMetrics } from '../../../server/metrics/metrics.ts'
 import type { Snapshot } from '../../../server/query/snapshot.ts'
 import { EMPTY_ADMIN_FILE } from '../../../server/state/admin-state-file.ts'
-import type { AdminFile, AdminStore } from '../../../server/state/admin-state.ts'
+import type { AdminFile, AdminStore, RemoteAdminChange } from '../../../server/state/admin-state.ts'
 import type { AuditEntry } from '../../../server/state/audit-log.ts'
 import { createControlPlane, type ControlEvent, type ControlPlane, type Prober, type ProberOptions, type Replicas } from '../../../server/state/control.ts'
+import { targetKey, type Fleet, type FleetLink, type LbRecord, type Verdict } from '../../../server/state/fleet.ts'
 import { loadInputs, type LoadResult } from '../../../server/state/load-inputs.ts'
 import { readSettings } from '../../../server/state/settings.ts'
 
@@ -63,9 +64,11 @@ type Fakes = {
   events: ControlEvent[]
   /** What happened, in order: commit, publish, follow, synced. */
   steps: string[]
+  /** Another instance's change arriving at the admin store. */
+  remote: (next: AdminFile, changes: readonly RemoteAdminChange[]) => void
 }
 
-async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>; load?: () => Promise<LoadResult>; firstRound?: (health: Map<string, TargetHealth>, options: ProberOptions) => Promise<void> } = {}): Promise<Fakes> {
+async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>; load?: () => Promise<LoadResult>; firstRound?: (health: Map<string, TargetHealth>, options: ProberOptions) => Promise<void>; fleet?: Fleet } = {}): Promise<Fakes> {
   const first = await load()
   if (!first.ok) throw new Error(JSON.stringify(first.problems))
   const probers: { options: ProberOptions; health: Map<string, TargetHealth> }[] = []
@@ -73,6 +76,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   const steps: string[] = []
   const logLevels: string[] = []
   let file: AdminFile = EMPTY_ADMIN_FILE
+  const remoteListeners: ((changes: readonly RemoteAdminChange[]) => void)[] = []
   const adminStore: AdminStore = {
     current: () => file,
     async commit(decide) {
@@ -84,9 +88,13 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
       file = decided.next
       return decided
     },
-    onRemoteChange: () => undefined,
+    onRemoteChange: (listener) => void remoteListeners.push(listener),
     audit: async () => [],
     close: () => undefined,
+  }
+  const remote = (next: AdminFile, changes: readonly RemoteAdminChange[]): void => {
+    file = next
+    for (const listener of remoteListeners) listener(changes)
   }
   let plane: ControlPlane | undefined
   const metrics = createMetrics(() => plane!.store.current, () => undefined)
@@ -94,6 +102,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
     inputs: first.inputs,
     load: options.load ?? load,
     adminStore,
+    fleet: options.fleet ? { link: options.fleet, identity: () => ({ version: 'test', started: '', zones: [], config: '' }) } : undefined,
     prober: (proberOptions): Prober => {
       const health = new Map<string, TargetHealth>(proberOptions.previous)
       probers.push({ options: proberOptions, health })
@@ -108,7 +117,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   })
   const events: ControlEvent[] = []
   plane.control.subscribe((event) => events.push(event))
-  return { plane, logLevels, prober: () => probers[probers.length - 1]!, commits, events, steps }
+  return { plane, logLevels, prober: () => probers[probers.length - 1]!, commits, events, steps, remote }
 }
 
 /** Replicas that record what they are sent and report synced only when the test says so. */
@@ -312,3 +321,74 @@ describe('reload of server settings', () => {
     expect(fakes.plane.control.settings().tokens.size).toBe(0)
   })
 })
+
+/** The fleet as the control plane sees it, with peers' verdicts and the link set by the test. */
+function fakeFleet(): Fleet & { peers: Map<string, Map<string, Verdict>>; setLink(connected: boolean): void; published: Map<string, Verdict>[]; lb: Map<string, LbRecord> } {
+  const listeners: (() => void)[] = []
+  let link: FleetLink = { connected: true, problem: undefined, since: NOW.toISOString() }
+  const peers = new Map<string, Map<string, Verdict>>()
+  const published: Map<string, Verdict>[] = []
+  const lb = new Map<string, LbRecord>()
+  return {
+    instance: 'ns1',
+    adminStore: undefined as never,
+    peers,
+    published,
+    lb,
+    setLink(connected) {
+      link = { connected, problem: connected ? undefined : 'etcd: no leader', since: NOW.toISOString() }
+      listeners.forEach((l) => l())
+    },
+    link: () => link,
+    peerVerdicts: () => (link.connected ? peers : new Map()),
+    publishVerdicts: (verdicts) => void published.push(new Map(verdicts)),
+    lbEvents: () => lb,
+    shareLbEvent: async () => undefined,
+    members: () => [],
+    setIdentity: () => undefined,
+    onChange: (listener) => void listeners.push(listener),
+    ready: async () => true,
+    writes: () => 0,
+    close: async () => undefined,
+  }
+}
+
+describe('in a fleet', () => {
+  const up: TargetHealth = { state: 'up', against: 0, last: undefined, lastChange: 1, history: [] }
+  const peerSays = (state: 'up' | 'down'): Verdict => ({ state, since: null, reason: state === 'up' ? 'ok' : 'timeout', target: { kind: 'server', address: '192.0.2.10', site: 'tokyo', node: undefined } })
+
+  it('peers\' verdicts decide by the fleet rule; with the link lost, this instance\'s own verdicts decide', async () => {
+    const fleet = fakeFleet()
+    const fakes = await makePlane({ fleet, firstRound: async (health, { targets }) => void targets.forEach((t) => health.set(t.id, up)) })
+    const tokyo = serverTarget(fakes, '192.0.2.10')
+    expect(fleet.published.at(-1)?.get(targetKey(tokyo))).toMatchObject({ state: 'up' })
+    // Two peers say down: two of three is a majority.
+    fleet.peers.set(targetKey(tokyo), new Map([['ns2', peerSays('down')], ['ns3', peerSays('down')]]))
+    fleet.setLink(true)
+    expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+    const status = fakes.plane.control.status()
+    expect(status.fleet).toMatchObject({ instance: 'ns1', connected: true, rule: 'majority' })
+    expect(status.servers.find((s) => s.address === '192.0.2.10')?.fleet?.summary).toBe('down at ns2: timeout; down at ns3: timeout; up at ns1 → fleet: down')
+    fleet.setLink(false)
+    expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('up')
+    expect(fakes.plane.control.status().fleet).toMatchObject({ connected: false, problem: 'etcd: no leader', verdicts: 'own (etcd away)' })
+  })
+
+  it('another instance\'s admin change is published at once and emitted with the instance that took it', async () => {
+    const fakes = await makePlane({ fleet: fakeFleet() })
+    const record = { state: 'disabled' as const, weight: undefined, reason: 'at ns2', actor: 'ops', at: NOW.toISOString() }
+    fakes.remote({ servers: {}, sites: { osaka: record } }, [{ target: { kind: 'site', site: 'osaka' }, record, instance: 'ns2' }])
+    expect(fakes.plane.store.current.gslb.admin.sites.get('osaka')?.state).toBe('disabled')
+    expect(fakes.events).toMatchObject([{ type: 'admin', target: { kind: 'site', site: 'osaka' }, instance: 'ns2' }])
+  })
+
+  it('a keepalived event shared by another instance counts like one posted here (the newer wins)', async () => {
+    const fleet = fakeFleet()
+    const fakes = await makePlane({ fleet })
+    fleet.lb.set('tokyo/tokyo-lb1', { state: 'FAULT', at: NOW.toISOString(), instance: 'ns2' })
+    fleet.lb.set('tokyo/tokyo-lb2', { state: 'STOP', at: NOW.toISOString(), instance: 'ns2' })
+    fleet.setLink(true)
+    expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+  })
+})
+
