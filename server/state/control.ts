@@ -27,7 +27,7 @@ import type { ZoneSet } from '../zone/zone-set.ts'
 import { adminView, decideAdminChange, type AdminChange, type AdminResult, type AdminStore, type AdminTarget, type RemoteAdminChange } from './admin-state.ts'
 import type { AuditEntry } from './audit-log.ts'
 import { statusView, type StatusView } from './explain.ts'
-import { fleetHealth, ownVerdict, type FleetTargetView } from './fleet-health.ts'
+import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type TimedLbEvent } from './fleet-health.ts'
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
@@ -173,20 +173,15 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     return run
   }
 
+  /** In a fleet: what this instance serves, for /v1/fleet's split-brain check. */
+  const announce = (): void => deps.fleet?.link.setIdentity(deps.fleet.identity(inputs))
+
   // Health: the prober's verdicts (in a fleet, with the peers' by the fleet rule) plus keepalived
   // events become the snapshot's HealthView.
   let targets: readonly ProbeTarget[] = []
   let prober: Prober | undefined
-  const ownLbEvents = new Map<string, { state: KeepalivedState; at: string }>()
-  /** Each LB node's latest keepalived event, whichever instance it was posted to. */
-  const lbEvents = (): Map<string, KeepalivedState> => {
-    const latest = new Map(ownLbEvents)
-    for (const [key, shared] of fleet?.lbEvents() ?? []) {
-      const mine = latest.get(key)
-      if (!mine || mine.at < shared.at) latest.set(key, shared)
-    }
-    return new Map([...latest].map(([key, e]) => [key, e.state]))
-  }
+  const ownLbEvents = new Map<string, TimedLbEvent>()
+  const lbEvents = () => latestLbEvents(ownLbEvents, fleet?.lbEvents() ?? new Map())
   const fleetRule = () => inputs.config.health?.fleet_rule ?? DEFAULT_FLEET_RULE
   const health = (): { health: ReadonlyMap<string, TargetHealth>; views: ReadonlyMap<string, FleetTargetView> | undefined } => {
     const own = prober?.health() ?? new Map<string, TargetHealth>()
@@ -254,7 +249,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     logZones(loadLog, inputs.zones)
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo))
     await restartProbes(inputs.config)
-    fleet?.setIdentity(deps.fleet!.identity(inputs))
+    announce()
     const zones = describeZones(inputs.zones)
     const changes = reloadChanges(previous, inputs)
     loadLog.info(changes, 'reloaded')
@@ -304,7 +299,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
 
   fleet?.onChange(publishHealth)
   if (fleet) metrics.watchFleet(() => ({ connected: fleet.link().connected, members: fleet.members().length, writes: fleet.writes() }))
-  fleet?.setIdentity(deps.fleet!.identity(inputs))
+  announce()
   adminStore.onRemoteChange(applyRemoteAdmin)
   // What etcd changed while the first probe round ran.
   publishHealth()

@@ -4,7 +4,11 @@
 
 import { fleetVerdict, type FleetRule } from '../health/fleet-rule.ts'
 import { INITIAL_HEALTH, type HealthState, type ProbeTarget, type TargetHealth } from '../health/types.ts'
+import type { KeepalivedState } from '../health/lb-pair.ts'
 import type { Verdict } from './fleet.ts'
+
+/** A keepalived event and when it was posted. */
+export type TimedLbEvent = { readonly state: KeepalivedState; readonly at: string }
 
 export type VantagePoint = { readonly instance: string; readonly state: HealthState; readonly since: string | null; readonly reason: string }
 
@@ -64,4 +68,14 @@ export function summarize(points: readonly VantagePoint[], verdict: HealthState)
   // The down ones first: they are why an operator reads this.
   const parts = [...groups].sort(([a], [b]) => Number(b.startsWith('down at')) - Number(a.startsWith('down at'))).map(([key, instances]) => (key.startsWith('down at') ? key : `${key} at ${instances.join(', ')}`))
   return `${parts.join('; ')} → fleet: ${verdict}`
+}
+
+/** Each LB node's latest keepalived state, whether it was posted here or to another instance (the newer wins). */
+export function latestLbEvents(own: ReadonlyMap<string, TimedLbEvent>, shared: ReadonlyMap<string, TimedLbEvent>): Map<string, KeepalivedState> {
+  const latest = new Map(own)
+  for (const [key, event] of shared) {
+    const mine = latest.get(key)
+    if (!mine || mine.at < event.at) latest.set(key, event)
+  }
+  return new Map([...latest].map(([key, e]) => [key, e.state]))
 }

@@ -87,6 +87,7 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
   let watching = false
   let watchProblem: string | undefined = 'etcd: not read yet'
   let link: FleetLink = { connected: false, problem: watchProblem, since: now().toISOString() }
+  let identity: Identity | undefined
 
   /** One key of the prefix, put (entry) or deleted; true when a peer's view changed. */
   const take = (key: string, entry: Entry | undefined): boolean => {
@@ -112,7 +113,10 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
       return true
     }
     if (kind === 'instances' && rest.length === 1) {
-      if (value) members.set(rest[0]!, value as Member)
+      const member = value as Member | undefined
+      // Two processes under one name would overwrite each other's verdicts: say so, loudly.
+      if (member && rest[0] === instance && identity && member.started !== identity.started) logger.error({ instance, other: member }, 'fleet: another process registered under this instance name; give each instance its own (--instance)')
+      if (member) members.set(rest[0]!, member)
       else members.delete(rest[0]!)
       return true
     }
@@ -172,7 +176,6 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
   const linkTimer = setInterval(checkLink, LINK_CHECK_MS)
   linkTimer.unref()
 
-  let identity: Identity | undefined
   const heartbeat = (): void => {
     if (identity) leased.set(`${prefix}instances/${instance}`, JSON.stringify({ ...identity, name: instance, seen: now().toISOString() }))
   }

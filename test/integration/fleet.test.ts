@@ -100,7 +100,7 @@ describe('fleet: operator state through etcd', () => {
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 
-  it('a keepalived event posted to ns1 reaches ns2; /v1/fleet lists the instances and flags one whose zones differ', async () => {
+  it('a keepalived event posted to ns1 reaches ns2; /v1/fleet lists the instances and flags one whose zones differ; two processes under one name are reported', async () => {
     const prefix = '/t/lb'
     const [ns1, ns2] = [await instance('ns1', { prefix }), await instance('ns2', { prefix })]
     for (const node of ['a-lb1', 'a-lb2']) expect((await admin(ns1, 'POST', '/v1/lb-events', { site: 'a', node, state: 'FAULT' })).body).toEqual({ ok: true, shared: true })
@@ -122,6 +122,11 @@ describe('fleet: operator state through etcd', () => {
     // A clean stop revokes the lease: ns3 leaves the fleet at once.
     await ns3.stop()
     await until(async () => ((await admin(ns1, 'GET', '/v1/fleet')).body['members'] as unknown[]).length === 2, 2000, 'ns3 gone')
+    // A second process under ns2's name: both say so.
+    const twin = await instance('ns2', { prefix })
+    const warned = (s: ServerProcess) => s.logs.some((l) => l['msg'] === 'fleet: another process registered under this instance name; give each instance its own (--instance)')
+    await until(async () => warned(ns2) && warned(twin), 10_000, 'the duplicate name is reported')
+    await twin.stop()
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 })
