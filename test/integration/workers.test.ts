@@ -2,15 +2,13 @@
 // thread makes (health verdict, admin state, reload) reaches all of them. Queries come from a new
 // UDP socket each, so the kernel's reusePort hash spreads them over the workers.
 
-import dgram from 'node:dgram'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import dns2 from 'dns2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackend, type Backend } from '../support/backend.ts'
 import { dig } from '../support/dig.ts'
-import { buildQuery } from '../support/query.ts'
+import { askA } from '../support/query.ts'
 import { startTestServer } from '../support/server.ts'
 
 const A = '127.0.0.61'
@@ -28,23 +26,8 @@ function zone(extra = ''): string {
 
 /** One query from a fresh socket: the answer's addresses (sorted), or the rcode name when not NOERROR. */
 async function ask(name: string): Promise<string> {
-  const socket = dgram.createSocket('udp4')
-  try {
-    const reply = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no reply within 2 s')), 2000)
-      socket.once('message', (bytes) => {
-        clearTimeout(timer)
-        resolve(bytes)
-      })
-      socket.send(buildQuery(name, 1), server.port, '127.0.0.1')
-    })
-    const packet = dns2.Packet.parse(reply)
-    const rcode = packet.header.rcode
-    if (rcode !== 0) return `rcode ${rcode}`
-    return packet.answers.map((a) => (a as { address: string }).address).sort().join(' ')
-  } finally {
-    socket.close()
-  }
+  const { rcode, addresses } = await askA(server.port, name)
+  return rcode !== 0 ? `rcode ${rcode}` : addresses.join(' ')
 }
 
 /** The distinct replies to QUERIES queries, each from its own socket. */

@@ -2,13 +2,11 @@
 // a temp folder (one config per instance, so each can probe from its own source address), each
 // instance a `signpost serve` process of its own, an etcd cluster from etcd.ts.
 
-import dgram from 'node:dgram'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import dns2 from 'dns2'
 import { spawnSignpost, type ServerProcess } from './process.ts'
-import { buildQuery } from './query.ts'
+import { askA as askUdp } from './query.ts'
 
 export const TOKEN = 'fleet-token'
 /** Site a answers with A_VIP, site b with B_VIP (documentation addresses: answers only, never probed unless checked). */
@@ -84,22 +82,9 @@ export async function startInstance(config: string, cwd?: string): Promise<Serve
   }
 }
 
-/** One A query from a fresh socket: the answer's addresses, sorted. */
+/** The addresses in the answer to an A query for `name`, sorted. */
 export async function askA(port: number, name: string): Promise<string[]> {
-  const socket = dgram.createSocket('udp4')
-  try {
-    const reply = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no reply within 2 s')), 2000)
-      socket.once('message', (bytes) => {
-        clearTimeout(timer)
-        resolve(bytes)
-      })
-      socket.send(buildQuery(name, 1), port, '127.0.0.1')
-    })
-    return dns2.Packet.parse(reply).answers.map((a) => (a as { address: string }).address).sort()
-  } finally {
-    socket.close()
-  }
+  return (await askUdp(port, name)).addresses
 }
 
 export type Reply = { readonly status: number; readonly body: Record<string, unknown> }

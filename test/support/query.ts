@@ -1,5 +1,6 @@
 // Builds query packets with dns2's encoder (an independent implementation of the wire format).
 
+import dgram from 'node:dgram'
 import dns2 from 'dns2'
 
 const { Packet } = dns2
@@ -27,4 +28,23 @@ function u16(value: number): Buffer {
   const b = Buffer.alloc(2)
   b.writeUInt16BE(value)
   return b
+}
+
+/** One A query from a fresh UDP socket to 127.0.0.1:`port`: the rcode and the answer's addresses, sorted. */
+export async function askA(port: number, name: string): Promise<{ readonly rcode: number; readonly addresses: string[] }> {
+  const socket = dgram.createSocket('udp4')
+  try {
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply within 2 s')), 2000)
+      socket.once('message', (bytes) => {
+        clearTimeout(timer)
+        resolve(bytes)
+      })
+      socket.send(buildQuery(name, 1), port, '127.0.0.1')
+    })
+    const packet = dns2.Packet.parse(reply)
+    return { rcode: packet.header.rcode, addresses: packet.answers.map((a) => (a as { address: string }).address).sort() }
+  } finally {
+    socket.close()
+  }
 }
