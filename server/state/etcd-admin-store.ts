@@ -16,7 +16,8 @@ import { appendAudit, readAudit, type AuditEntry } from './audit-log.ts'
 
 /** The override record as etcd holds it: who wrote it where, and which write it was. */
 type StoredRecord = AdminRecord & { readonly instance: string; readonly write: string }
-type Held = { readonly record: AdminRecord; readonly modRevision: number; readonly instance: string; readonly write: string }
+/** An override as held here: the record and the revision etcd last changed it at (0: from the cache, not yet read from etcd). */
+type Held = { readonly record: AdminRecord; readonly modRevision: number }
 
 export type EtcdAdminStore = AdminStore & {
   /** `admin/…` and `audit/…` as read at `revision` (keys relative to the fleet prefix). */
@@ -45,7 +46,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
   const held = new Map<string, Held>()
   const initial = opened.load.file
   for (const section of ['servers', 'sites'] as const) {
-    for (const [key, record] of Object.entries(initial[section])) held.set(`${section}/${key}`, { record, modRevision: 0, instance: '', write: '' })
+    for (const [key, record] of Object.entries(initial[section])) held.set(`${section}/${key}`, { record, modRevision: 0 })
   }
   let file: AdminFile = initial
   /** Every audit key created up to this revision is in the audit log: the cache's mark. */
@@ -98,7 +99,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
       return undefined
     }
     const record: AdminRecord = { state: stored.state, weight: stored.weight, reason: stored.reason, actor: stored.actor, at: stored.at }
-    held.set(key, { record, modRevision: entry.modRevision, instance: String(stored.instance ?? ''), write: String(stored.write ?? '') })
+    held.set(key, { record, modRevision: entry.modRevision })
     if (ownWrites.delete(String(stored.write))) return 'changed'
     return { target: adminTarget(section, name), record, instance: String(stored.instance ?? '') }
   }
@@ -111,7 +112,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
       const { record } = held.get(name)!
       const [section, key] = splitKey(name)
       const target = adminTarget(section as 'servers' | 'sites', key)
-      const write = `${Date.now().toString(36)}-${instance}-${randomBytes(4).toString('hex')}`
+      const write = newWriteId(instance)
       const entry: AuditEntry = { at: options.now().toISOString(), actor: record.actor, target: `${target.kind} ${key}`, from: null, to: { state: record.state, weight: record.weight }, reason: `imported from ${instance}'s state file (set ${record.at}): ${record.reason}`, instance }
       ownWrites.add(write)
       try {
@@ -131,7 +132,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
     current: () => file,
 
     async commit(decide) {
-      const write = `${Date.now().toString(36)}-${instance}-${randomBytes(4).toString('hex')}`
+      const write = newWriteId(instance)
       const auditKey = `${prefix}audit/${write}`
       for (let attempt = 1; ; attempt++) {
         const decided = decide(file)
@@ -159,7 +160,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
         // A retried request whose first attempt committed: our audit key is there.
         const committedAt = result.succeeded ? Number(result.header.revision) : audit ? Number(audit.mod_revision) : undefined
         if (committedAt !== undefined) {
-          if (!held.has(key) || held.get(key)!.modRevision < committedAt) held.set(key, { record: decided.record, modRevision: committedAt, instance, write })
+          if (!held.has(key) || held.get(key)!.modRevision < committedAt) held.set(key, { record: decided.record, modRevision: committedAt })
           ownWrites.delete(write)
           rebuild()
           saveCache()
@@ -243,6 +244,11 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
       if (changed) tell(remote)
     },
   }
+}
+
+/** Names one operator change fleet-wide: its audit key, and the mark its override carries. */
+function newWriteId(instance: string): string {
+  return `${Date.now().toString(36)}-${instance}-${randomBytes(4).toString('hex')}`
 }
 
 function splitKey(key: string): [section: string, name: string] {
