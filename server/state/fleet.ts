@@ -89,17 +89,19 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
   let link: FleetLink = { connected: false, problem: watchProblem, since: now().toISOString() }
   let identity: Identity | undefined
 
+  const invalid = (key: string): false => {
+    logger.error({ key: prefix + key }, 'a fleet key in etcd holds what no Signpost instance writes; ignored')
+    return false
+  }
   /** One key of the prefix, put (entry) or deleted; true when a peer's view changed. */
   const take = (key: string, entry: Entry | undefined): boolean => {
     const [kind, ...rest] = key.split('/')
     const value = entry ? parseJson(entry.value) : undefined
-    if (entry && value === undefined) {
-      logger.error({ key: prefix + key }, 'a fleet key in etcd is not JSON; ignored')
-      return false
-    }
+    if (entry && value === undefined) return invalid(key)
     if (kind === 'health' && rest.length === 2) {
       const [who, target] = rest as [string, string]
       if (who === instance) return false
+      if (value && !hasState(value, VERDICT_STATES)) return invalid(key)
       const byInstance = verdicts.get(target) ?? new Map<string, Verdict>()
       if (value) byInstance.set(who, value as Verdict)
       else byInstance.delete(who)
@@ -108,6 +110,7 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
       return true
     }
     if (kind === 'lb' && rest.length === 2) {
+      if (value && !(hasState(value, LB_STATES) && typeof (value as { at?: unknown }).at === 'string')) return invalid(key)
       if (value) lb.set(rest.join('/'), value as LbRecord)
       else lb.delete(rest.join('/'))
       return true
@@ -229,6 +232,13 @@ export function joinFleet(settings: EtcdSettings, opened: OpenStateFile, logger:
       adminStore.close()
     },
   }
+}
+
+const VERDICT_STATES: ReadonlySet<unknown> = new Set(['up', 'down', 'unknown'])
+const LB_STATES: ReadonlySet<unknown> = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP'])
+
+function hasState(value: unknown, states: ReadonlySet<unknown>): boolean {
+  return typeof value === 'object' && value !== null && states.has((value as { state?: unknown }).state)
 }
 
 function parseJson(text: string): unknown {

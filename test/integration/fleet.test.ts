@@ -102,7 +102,14 @@ describe('fleet: operator state through etcd', () => {
 
   it('a keepalived event posted to ns1 reaches ns2; /v1/fleet lists the instances and flags one whose zones differ; two processes under one name are reported', async () => {
     const prefix = '/t/lb'
+    // Keys no instance wrote (an operator's etcdctl slip) are logged and ignored.
+    await etcd.ctl(['put', `${prefix}/lb/a/a-lb1`, 'not json'])
+    await etcd.ctl(['put', `${prefix}/health/ghost/0123`, '{"state": 5}'])
+    await etcd.ctl(['put', `${prefix}/admin/sites/b`, '{"state": "off", "reason": "by hand"}'])
     const [ns1, ns2] = [await instance('ns1', { prefix }), await instance('ns2', { prefix })]
+    expect(ns1.logs.filter((l) => l['msg'] === 'a fleet key in etcd holds what no Signpost instance writes; ignored').map((l) => l['key']).sort()).toEqual([`${prefix}/health/ghost/0123`, `${prefix}/lb/a/a-lb1`])
+    expect(ns1.logs.some((l) => l['msg'] === 'an override in etcd is not one the admin API writes; ignored' && l['key'] === `${prefix}/admin/sites/b`)).toBe(true)
+    expect(await askA(ns1.port, WWW)).toEqual([A_VIP, B_VIP])
     for (const node of ['a-lb1', 'a-lb2']) expect((await admin(ns1, 'POST', '/v1/lb-events', { site: 'a', node, state: 'FAULT' })).body).toEqual({ ok: true, shared: true })
     await until(async () => !(await askA(ns2.port, WWW)).includes(A_VIP), 5000, 'site a out at ns2')
     expect((await site(ns2, 'a')).lbPair.nodes.map((n) => n.keepalived)).toEqual(['FAULT', 'FAULT'])
