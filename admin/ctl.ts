@@ -9,7 +9,9 @@ const USAGE = `usage: npm run ctl -- <command>
   status
   disable|enable|drain|up <server address | site> --reason "…"
   weight <server address | site> <0-1000> --reason "…"
-  reload`
+  reload
+  audit [N]          the newest N operator changes (the whole fleet's in a fleet)
+  fleet              the fleet's instances, and which differ`
 
 const base = process.env['SIGNPOST_ADMIN'] ?? 'http://127.0.0.1:8053'
 const token = process.env['SIGNPOST_ADMIN_TOKEN'] ?? ''
@@ -28,6 +30,10 @@ function targetPath(target: string): string {
 }
 
 function printStatus(status: StatusView): void {
+  if (status.fleet) {
+    const { instance, connected, problem, rule } = status.fleet
+    console.log(`fleet: ${instance}, ${connected ? `connected to etcd, verdicts by ${rule}` : `CUT OFF from etcd (${problem}): last known state, own verdicts, writes refused`}`)
+  }
   for (const name of status.names) {
     for (const family of ['v4', 'v6'] as const) {
       const f = name[family]
@@ -42,6 +48,7 @@ function printStatus(status: StatusView): void {
     const admin = site.admin ? `; admin ${site.admin.state}${site.admin.weight !== undefined ? ` weight ${site.admin.weight}` : ''} (${site.admin.reason})` : ''
     console.log(`site ${site.name}: ${vips}${pair}${admin}`)
   }
+  for (const server of status.servers) if (server.fleet && server.fleet.vantagePoints.length > 1) console.log(`server ${server.address}: ${server.fleet.summary}`)
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -69,6 +76,12 @@ async function main(argv: string[]): Promise<number> {
       break
     case 'reload':
       reply = await call('POST', '/v1/reload')
+      break
+    case 'audit':
+      reply = await call('GET', `/v1/audit${target ? `?limit=${encodeURIComponent(target)}` : ''}`)
+      break
+    case 'fleet':
+      reply = await call('GET', '/v1/fleet')
       break
     default:
       return usage()

@@ -132,6 +132,11 @@ describe('admin state over HTTP', () => {
     expect((await ctl('enable', 'osaka', '--reason', 'ctl test over')).status).toBe(0)
     expect((await ctl('disable', 'mars', '--reason', 'x')).status).toBe(1)
     expect((await ctl('disable', 'osaka')).status).toBe(2)
+    const audit = await ctl('audit', '2')
+    expect(audit.status).toBe(0)
+    expect((JSON.parse(audit.stdout) as { entries: { reason: string }[] }).entries.map((e) => e.reason)).toEqual(['ctl test over', 'ctl test over'])
+    // Alone, there is no fleet to show.
+    expect((await ctl('fleet')).status).toBe(1)
   })
 
   it('writes every change to the state file and the audit log', () => {

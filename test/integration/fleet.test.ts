@@ -6,6 +6,7 @@
 // the last state (also across a restart, from the cache), refuse writes with 503, and converge when
 // it returns. Each test has a prefix of its own; the ones that stop etcd members come last.
 
+import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -163,6 +164,9 @@ describe('fleet: health from every vantage point', () => {
       expect((await askA(s.port, WWW))).toContain('127.0.0.1')
     }
     expect((await server(ns2)).fleet!.summary).toBe('down at ns1: HTTP 503; up at ns2 → fleet: up')
+    const ctl = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['admin/ctl.ts', 'status'], { env: { ...process.env, SIGNPOST_ADMIN: `http://127.0.0.1:${ns2.adminPort}` }, encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))))
+    expect(ctl).toContain('fleet: ns2, connected to etcd, verdicts by majority')
+    expect(ctl).toContain('server 127.0.0.1: down at ns1: HTTP 503; up at ns2 → fleet: up')
 
     // The same instances under `any`: a reload applies the rule live.
     for (const [s, name, source] of [[ns1, 'ns1', '127.0.0.2'], [ns2, 'ns2', '127.0.0.3']] as const) {
