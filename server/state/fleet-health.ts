@@ -15,10 +15,14 @@ export type VantagePoint = { readonly instance: string; readonly state: HealthSt
 /** Per target: the fleet's verdict, the rule that made it, and every vantage point's own (this instance first). */
 export type FleetTargetView = { readonly verdict: HealthState; readonly rule: FleetRule; readonly vantagePoints: readonly VantagePoint[]; readonly summary: string }
 
-/** What this instance publishes for `target`. */
+/**
+ * What this instance publishes for `target`. The reason of a down verdict is the failure that made
+ * it down, not the latest probe's: it changes only with the verdict, so publishing costs one etcd
+ * write per transition, not one per probe.
+ */
 export function ownVerdict(target: ProbeTarget, health: TargetHealth): Verdict {
-  const lastTransition = health.history[health.history.length - 1]
-  const reason = health.state === 'unknown' ? 'no verdict yet' : health.last && !health.last.ok ? health.last.detail : health.state === 'up' ? 'ok' : (lastTransition?.reason ?? '')
+  const wentDown = health.history.findLast((t) => t.to === 'down')
+  const reason = health.state === 'unknown' ? 'no verdict yet' : health.state === 'up' ? 'ok' : (wentDown?.reason ?? (health.last && !health.last.ok ? health.last.detail : 'down'))
   return {
     state: health.state,
     since: health.lastChange === undefined ? null : new Date(health.lastChange).toISOString(),

@@ -36,8 +36,10 @@ describe('fleetHealth', () => {
 })
 
 describe('ownVerdict and summarize', () => {
-  it('publishes state, since and the failing probe\'s detail', () => {
-    expect(ownVerdict(target('192.0.2.1'), health('down', 'HTTP 503'))).toMatchObject({ state: 'down', since: '2026-12-01T00:00:00.000Z', reason: 'HTTP 503', target: { kind: 'server', address: '192.0.2.1' } })
+  it('publishes state, since and the failure that made it down (not the latest probe\'s, so it changes only with the verdict)', () => {
+    const wentDown = { id: 'x', from: 'up' as const, to: 'down' as const, at: 1, reason: 'HTTP 503' }
+    expect(ownVerdict(target('192.0.2.1'), { ...health('down', 'timeout after 800 ms'), history: [wentDown] })).toMatchObject({ state: 'down', since: '2026-12-01T00:00:00.000Z', reason: 'HTTP 503', target: { kind: 'server', address: '192.0.2.1' } })
+    expect(ownVerdict(target('192.0.2.1'), health('up'))).toMatchObject({ state: 'up', reason: 'ok' })
     expect(ownVerdict(target('192.0.2.1'), INITIAL_HEALTH)).toMatchObject({ state: 'unknown', since: null, reason: 'no verdict yet' })
   })
 
