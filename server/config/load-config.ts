@@ -44,7 +44,8 @@ export function parseConfig(file: string, text: string): ConfigResult {
     }
     return { ok: true, config: value, locate }
   }
-  const problems = (validate.errors ?? []).map((error): Problem => {
+  // An `if` error only says its branch failed; that branch's own errors say where and why.
+  const problems = (validate.errors ?? []).filter((error) => error.keyword !== 'if').map((error): Problem => {
     const path = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     const extra = error.keyword === 'additionalProperties' ? error.params['additionalProperty'] : error.keyword === 'required' ? error.params['missingProperty'] : undefined
     const field = extra === undefined ? path : [...path, String(extra)]

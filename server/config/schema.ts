@@ -16,6 +16,32 @@ export type SiteConfig = {
   /** Name of an entry under `checks` for the LB nodes' own addresses; default tcp to the check's port. */
   lb_check?: string
   weight?: number
+  /** Where the site's load is read (load/): its HAProxy's stats, or a URL that says it. */
+  load?: LoadSignalConfig
+}
+
+/** A site's load signal: utilisation from 0 (idle) to 1 (full). */
+export type LoadSignalConfig =
+  | {
+      type: 'haproxy'
+      /** HAProxy's CSV stats; `{node}` is replaced by the address of the LB node that holds the VIP. */
+      stats_url: string
+      /** The frontend or backend (pxname) whose sessions count. */
+      proxy: string
+      interval_ms?: number
+      timeout_ms?: number
+    }
+  | { type: 'http_json'; url: string; /** Dotted path to the number in the JSON (default `load`). */ field?: string; interval_ms?: number; timeout_ms?: number }
+
+/** What a GSLB name does with its sites' load (gslb/load.ts). */
+export type NameLoadConfig = {
+  mode: 'scale' | 'shed' | 'off'
+  /** shed: a site above this takes no new clients… */
+  shed_above?: number
+  /** …until it is below this again. */
+  return_below?: number
+  /** scale: the least share of its weight a busy site keeps (weight × max(floor, 1 − utilisation)). */
+  floor?: number
 }
 
 export type CheckConfig = {
@@ -74,6 +100,7 @@ export type NameConfig = {
   fallback?: string
   /** when_down: nodata — the negative TTL of that answer. */
   negative_ttl?: number
+  load?: NameLoadConfig
 }
 
 export type Config = {
@@ -221,6 +248,23 @@ export const configSchema = {
           check: siteName,
           lb_check: siteName,
           weight: int(0, 1000),
+          load: {
+            type: 'object',
+            required: ['type'],
+            properties: { type: { enum: ['haproxy', 'http_json'] } },
+            // One set of keys per signal type, each checked as strictly as the rest of the config.
+            if: { properties: { type: { const: 'haproxy' } } },
+            then: {
+              additionalProperties: false,
+              required: ['stats_url', 'proxy'],
+              properties: { type: true, stats_url: { type: 'string', pattern: '^https?://' }, proxy: { type: 'string', minLength: 1 }, interval_ms: int(100, 3_600_000), timeout_ms: int(10, 60_000) },
+            },
+            else: {
+              additionalProperties: false,
+              required: ['url'],
+              properties: { type: true, url: { type: 'string', pattern: '^https?://' }, field: { type: 'string', minLength: 1 }, interval_ms: int(100, 3_600_000), timeout_ms: int(10, 60_000) },
+            },
+          },
         },
       },
     },
@@ -240,6 +284,17 @@ export const configSchema = {
           when_down: { enum: ['fail_open', 'nodata', 'servfail', 'fallback'] },
           fallback: { type: 'string', minLength: 1 },
           negative_ttl: int(0, 86400),
+          load: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['mode'],
+            properties: {
+              mode: { enum: ['scale', 'shed', 'off'] },
+              shed_above: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+              return_below: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+              floor: { type: 'number', minimum: 0, maximum: 1 },
+            },
+          },
         },
       },
     },

@@ -14,7 +14,8 @@ import { RRType, Rcode } from '../dns/types.ts'
 import type { Location } from '../geo/location.ts'
 import { compileRRset, type CompiledZone } from '../zone/compile.ts'
 import { findZone, type ZoneSet } from '../zone/zone-set.ts'
-import type { Family, GslbName, Policy, Server, Site, WhenDown } from './types.ts'
+import { DEFAULT_FLOOR, DEFAULT_RETURN_BELOW, DEFAULT_SHED_ABOVE } from './load.ts'
+import type { Family, GslbName, NameLoad, Policy, Server, Site, WhenDown } from './types.ts'
 
 const DEFAULT_GSLB_TTL = 30
 const DEFAULT_MAX_ANSWERS: Record<Policy['kind'], number> = { weighted: 1, nearest: 8, failover: 8, all: 8 }
@@ -107,10 +108,21 @@ function buildName(fqdn: string, named: NameConfig, config: Config, zones: ZoneS
     else return void problem(['fallback'], `'${target}' is neither a site nor an IP address`)
   }
 
+  let load: NameLoad = { mode: 'off' }
+  if (named.load?.mode === 'scale') load = { mode: 'scale', floor: named.load.floor ?? DEFAULT_FLOOR }
+  if (named.load?.mode === 'shed') {
+    const shedAbove = named.load.shed_above ?? DEFAULT_SHED_ABOVE
+    const returnBelow = named.load.return_below ?? DEFAULT_RETURN_BELOW
+    if (returnBelow >= shedAbove) problem(['load', 'return_below'], `must be below shed_above (${shedAbove}): the gap between them keeps a site at the watermark from flapping`)
+    load = { mode: 'shed', shedAbove, returnBelow }
+  }
+  if (named.load && named.load.mode !== 'scale' && named.load.floor !== undefined) problem(['load', 'floor'], "'floor' applies to mode scale only")
+  if (named.load && named.load.mode !== 'shed' && (named.load.shed_above !== undefined || named.load.return_below !== undefined)) problem(['load'], "'shed_above' and 'return_below' apply to mode shed only")
+
   const weights = new Map([...sites.values()].map((s) => [s.name, named.weights?.[s.name] ?? s.weight]))
   const locations = new Map([...sites.values()].flatMap((s) => (s.location ? [[s.name, s.location] as const] : [])))
   return Object.freeze({
-    fqdn, key, policy, ttl, whenDown, weights, locations, servers,
+    fqdn, key, policy, ttl, whenDown, weights, locations, servers, load,
     maxAnswers: named.max_answers ?? DEFAULT_MAX_ANSWERS[policy.kind],
     nodata: nodataPlan(zone, named.negative_ttl),
   })

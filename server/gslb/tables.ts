@@ -7,72 +7,84 @@ import { AT_QNAME, makePlan, rcodePlan, type AnswerPlan } from '../dns/plan.ts'
 import { Rcode } from '../dns/types.ts'
 import type { Location } from '../geo/location.ts'
 import { effectiveAdminState, effectiveWeight, eligibility } from './eligibility.ts'
+import { NO_LOAD, scaledWeight } from './load.ts'
 import { smoothWeightedOrder } from './weighted.ts'
-import type { AdminView, Family, GslbName, HealthView, PickReason, Server } from './types.ts'
+import type { AdminView, Family, GslbName, HealthView, LoadView, PickReason, Server } from './types.ts'
 
 export type NearestSite = { readonly site: string; readonly location: Location | undefined; readonly weight: number; readonly plans: readonly AnswerPlan[] }
 
+/** What every table says of itself: why it answers what it does, from which servers, and which sites load left out (shed). */
+type TableBase = { readonly reason: PickReason; readonly servers: readonly Server[]; readonly shed: readonly string[] }
+
 export type FamilyTable =
-  | { readonly kind: 'rotation'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plans: readonly AnswerPlan[] }
-  | {
+  | (TableBase & { readonly kind: 'rotation'; readonly plans: readonly AnswerPlan[] })
+  | (TableBase & {
       readonly kind: 'nearest'
-      readonly reason: PickReason
-      readonly servers: readonly Server[]
       readonly sites: readonly NearestSite[]
       readonly unlocated: readonly AnswerPlan[]
       /** Nearest site per client Location (the GeoIP cache hands out the same object per address): a memo, not state. */
       readonly memo: WeakMap<Location, NearestSite | null>
-    }
-  | { readonly kind: 'fixed'; readonly reason: PickReason; readonly servers: readonly Server[]; readonly plan: AnswerPlan }
+    })
+  | (TableBase & { readonly kind: 'fixed'; readonly plan: AnswerPlan })
 
 export type NameTables = { readonly name: GslbName; readonly v4: FamilyTable | undefined; readonly v6: FamilyTable | undefined }
 
 const SERVFAIL = rcodePlan(Rcode.SERVFAIL)
 
-export function buildNameTables(name: GslbName, health: HealthView, admin: AdminView): NameTables {
-  return Object.freeze({ name, v4: familyTable(name, 4, health, admin), v6: familyTable(name, 6, health, admin) })
+/** `load` defaults to none known (what a name answers without load readings). */
+export function buildNameTables(name: GslbName, health: HealthView, admin: AdminView, load: LoadView = NO_LOAD): NameTables {
+  return Object.freeze({ name, v4: familyTable(name, 4, health, admin, load), v6: familyTable(name, 6, health, admin, load) })
 }
 
-/** The set of servers to answer from and why; the nothing-eligible branch is the name's `when_down`. */
-function answerSet(name: GslbName, family: Family, health: HealthView, admin: AdminView): { reason: PickReason; servers: readonly Server[] } {
+/**
+ * The set of servers to answer from and why; the nothing-eligible branch is the name's
+ * `when_down`. In shed mode the eligible servers of shedding sites are left out, unless that
+ * leaves none (every eligible site is busy: all share the load) or the operator forced them `up`.
+ */
+function answerSet(name: GslbName, family: Family, health: HealthView, admin: AdminView, load: LoadView): { reason: PickReason; servers: readonly Server[]; shed: readonly string[] } {
   const servers = name.servers.filter((s) => s.family === family)
   const verdicts = servers.map((s) => eligibility(s, health, admin))
   const where = (wanted: string): Server[] => servers.filter((_, i) => verdicts[i] === wanted)
   const eligible = where('in')
-  if (eligible.length > 0) return { reason: 'healthy', servers: eligible }
+  const shedding = name.load.mode === 'shed' ? load.shedding.get(name.key) : undefined
+  if (shedding && shedding.size > 0) {
+    const kept = eligible.filter((s) => !shedding.has(s.site) || effectiveAdminState(s, admin) === 'up')
+    if (kept.length > 0 && kept.length < eligible.length) return { reason: 'healthy', servers: kept, shed: [...new Set(eligible.filter((s) => !kept.includes(s)).map((s) => s.site))] }
+  }
+  if (eligible.length > 0) return { reason: 'healthy', servers: eligible, shed: [] }
   const draining = where('drain')
-  if (draining.length > 0) return { reason: 'drain-only', servers: draining }
+  if (draining.length > 0) return { reason: 'drain-only', servers: draining, shed: [] }
   switch (name.whenDown.kind) {
     case 'fail_open': {
       // Everything an operator has not disabled, healthy or not (Route 53 and gdnsd do the same).
       const notDisabled = servers.filter((s) => effectiveAdminState(s, admin) !== 'disabled')
-      return notDisabled.length > 0 ? { reason: 'fail-open', servers: notDisabled } : { reason: 'nodata', servers: [] }
+      return notDisabled.length > 0 ? { reason: 'fail-open', servers: notDisabled, shed: [] } : { reason: 'nodata', servers: [], shed: [] }
     }
     case 'nodata':
-      return { reason: 'nodata', servers: [] }
+      return { reason: 'nodata', servers: [], shed: [] }
     case 'servfail':
-      return { reason: 'servfail', servers: [] }
+      return { reason: 'servfail', servers: [], shed: [] }
     case 'fallback': {
       const fallback = name.whenDown.servers.filter((s) => s.family === family)
-      return fallback.length > 0 ? { reason: 'fallback', servers: fallback } : { reason: 'nodata', servers: [] }
+      return fallback.length > 0 ? { reason: 'fallback', servers: fallback, shed: [] } : { reason: 'nodata', servers: [], shed: [] }
     }
   }
 }
 
-function familyTable(name: GslbName, family: Family, health: HealthView, admin: AdminView): FamilyTable | undefined {
+function familyTable(name: GslbName, family: Family, health: HealthView, admin: AdminView, load: LoadView): FamilyTable | undefined {
   if (!name.servers.some((s) => s.family === family)) return undefined
-  const { reason, servers } = answerSet(name, family, health, admin)
-  if (reason === 'nodata') return { kind: 'fixed', reason, servers, plan: name.nodata }
-  if (reason === 'servfail') return { kind: 'fixed', reason, servers, plan: SERVFAIL }
-  const weightOf = (s: Server): number => effectiveWeight(s, name.weights.get(s.site) ?? 1, admin)
+  const { reason, servers, shed } = answerSet(name, family, health, admin, load)
+  if (reason === 'nodata') return { kind: 'fixed', reason, servers, shed, plan: name.nodata }
+  if (reason === 'servfail') return { kind: 'fixed', reason, servers, shed, plan: SERVFAIL }
+  const weightOf = weightFor(name, admin, load)
   switch (name.policy.kind) {
     case 'weighted':
-      return { kind: 'rotation', reason, servers, plans: weightedPlans(servers, weightOf, name.maxAnswers) }
+      return { kind: 'rotation', reason, servers, shed, plans: weightedPlans(servers, weightOf, name.maxAnswers) }
     case 'all':
-      return { kind: 'rotation', reason, servers, plans: rotationPlans(servers, name.maxAnswers) }
+      return { kind: 'rotation', reason, servers, shed, plans: rotationPlans(servers, name.maxAnswers) }
     case 'failover': {
       const group = name.policy.groups.map((sites) => servers.filter((s) => sites.includes(s.site))).find((g) => g.length > 0)
-      return { kind: 'rotation', reason, servers, plans: rotationPlans(group ?? servers, name.maxAnswers) }
+      return { kind: 'rotation', reason, servers, shed, plans: rotationPlans(group ?? servers, name.maxAnswers) }
     }
     case 'nearest': {
       const siteNames = [...new Set(servers.map((s) => s.site))]
@@ -80,9 +92,21 @@ function familyTable(name: GslbName, family: Family, health: HealthView, admin: 
         const members = servers.filter((s) => s.site === site)
         return { site, location: name.locations.get(site), weight: Math.max(...members.map(weightOf)), plans: rotationPlans(members, name.maxAnswers) }
       })
-      return { kind: 'nearest', reason, servers, sites, unlocated: weightedPlans(servers, weightOf, name.maxAnswers), memo: new WeakMap() }
+      return { kind: 'nearest', reason, servers, shed, sites, unlocated: weightedPlans(servers, weightOf, name.maxAnswers), memo: new WeakMap() }
     }
   }
+}
+
+/**
+ * Each server's weight in force (operator's, else configured). Under `scale`, times its site's
+ * headroom, in hundredths so the smooth weighted order keeps whole steps (it scales a long cycle
+ * down itself).
+ */
+function weightFor(name: GslbName, admin: AdminView, load: LoadView): (s: Server) => number {
+  const weightOf = (s: Server): number => effectiveWeight(s, name.weights.get(s.site) ?? 1, admin)
+  if (name.load.mode !== 'scale') return weightOf
+  const { floor } = name.load
+  return (s) => Math.round(100 * scaledWeight(weightOf(s), load.sites.get(s.site), floor))
 }
 
 const serversOfPlan = new WeakMap<AnswerPlan, readonly string[]>()

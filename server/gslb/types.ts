@@ -52,6 +52,25 @@ export type GslbName = {
   readonly servers: readonly Server[]
   /** NODATA with the zone's SOA: for a family with nothing to answer. */
   readonly nodata: AnswerPlan
+  /** What the name does with its sites' load (gslb/load.ts). */
+  readonly load: NameLoad
+}
+
+export type NameLoad =
+  | { readonly mode: 'off' }
+  /** Weight × max(floor, 1 − utilisation). */
+  | { readonly mode: 'scale'; readonly floor: number }
+  /** A site above `shedAbove` takes no new clients until it is below `returnBelow` (unless every eligible site sheds). */
+  | { readonly mode: 'shed'; readonly shedAbove: number; readonly returnBelow: number }
+
+/**
+ * Load as the answers use it: each site's utilisation (0-1) where a fresh reading says it (a site
+ * missing here is unknown, which changes nothing), and per GSLB name key in shed mode, the sites
+ * shedding now (decided with hysteresis from one reading to the next: gslb/load.ts nextShedding).
+ */
+export type LoadView = {
+  readonly sites: ReadonlyMap<string, number>
+  readonly shedding: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 export type AdminEntry = {

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { pino } from 'pino'
 import { openGeoDb, type GeoDb, type GeoSource } from '../geo/geo-db.ts'
 import { planServers } from '../gslb/tables.ts'
-import { buildSnapshot, withAdmin, withHealth } from '../query/snapshot.ts'
+import { buildSnapshot, withAdmin, withHealth, withLoad } from '../query/snapshot.ts'
 import { createStore, type Store } from '../query/store.ts'
 import { releaseMemory } from '../common/release-memory.ts'
 import { createPacketHandler } from './handle-packet.ts'
@@ -31,7 +31,7 @@ function geoFor(source: GeoSource | undefined): GeoDb | undefined {
 }
 
 function snapshotOf(state: WorkerState) {
-  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo))
+  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo), state.load)
 }
 
 const counter = createQueryCounter(planServers)
@@ -51,6 +51,9 @@ port.on('message', (message: ToWorker) => {
       return
     case 'admin':
       store?.publish(withAdmin(store.current, message.admin))
+      return
+    case 'load':
+      store?.publish(withLoad(store.current, message.load))
       return
     case 'take-counts':
       send({ kind: 'counts', id: message.id, totals: counter.take() })

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { GeoSource } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
-import type { AdminView, HealthView } from '../gslb/types.ts'
+import type { AdminView, HealthView, LoadView } from '../gslb/types.ts'
 import type { Snapshot } from '../query/snapshot.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
 import type { ListenAddress } from '../common/address.ts'
@@ -20,6 +20,7 @@ export type WorkerState = {
   readonly gslb: GslbConfig
   readonly health: HealthView
   readonly admin: AdminView
+  readonly load: LoadView
   readonly geo: GeoSource | undefined
 }
 
@@ -35,6 +36,7 @@ export type ToWorker =
   | { readonly kind: 'inputs'; readonly state: WorkerState }
   | { readonly kind: 'health'; readonly health: HealthView }
   | { readonly kind: 'admin'; readonly admin: AdminView }
+  | { readonly kind: 'load'; readonly load: LoadView }
   | { readonly kind: 'take-counts'; readonly id: number }
   | { readonly kind: 'sync'; readonly id: number }
 
@@ -72,7 +74,7 @@ const REPLY_TIMEOUT_MS = 1000
 
 function workerState(snapshot: Snapshot): WorkerState {
   const { zones, gslb, geo, generation } = snapshot
-  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, geo: geo?.source }
+  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, load: gslb.load, geo: geo?.source }
 }
 
 /** What a worker must be told so its snapshot matches `after`, in order. */
@@ -81,6 +83,7 @@ function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
   const changes: ToWorker[] = []
   if (after.gslb.health !== before.gslb.health) changes.push({ kind: 'health', health: after.gslb.health })
   if (after.gslb.admin !== before.gslb.admin) changes.push({ kind: 'admin', admin: after.gslb.admin })
+  if (after.gslb.load !== before.gslb.load) changes.push({ kind: 'load', load: after.gslb.load })
   return changes
 }
 

@@ -1,6 +1,6 @@
 // One value holding everything a query needs. Built off to the side, then swapped in with one
-// assignment (store.ts); a query reads it once and never sees half a reload. Health and admin
-// changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
+// assignment (store.ts); a query reads it once and never sees half a reload. Health, admin and
+// load changes make a new snapshot that shares the zones and rebuilds only the GSLB tables.
 //
 // Immutable but for its cache part: what queries learn while answering from it (where names
 // resolved, name-slots.ts), kept beside the data it was learnt from and dropped with it. Filling a
@@ -11,7 +11,8 @@
 import type { GeoDb } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import { buildNameTables, type NameTables } from '../gslb/tables.ts'
-import type { AdminView, HealthView } from '../gslb/types.ts'
+import { NO_LOAD } from '../gslb/load.ts'
+import type { AdminView, HealthView, LoadView } from '../gslb/types.ts'
 import type { CompiledNode, CompiledZone } from '../zone/compile.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
 import { createNameMemo, type NameMemo } from './name-slots.ts'
@@ -21,7 +22,8 @@ export type GslbState = {
   readonly config: GslbConfig
   readonly health: HealthView
   readonly admin: AdminView
-  /** Ready answers per GSLB name key, for the health and admin state above. */
+  readonly load: LoadView
+  /** Ready answers per GSLB name key, for the health, admin and load state above. */
   readonly tables: ReadonlyMap<string, NameTables>
 }
 
@@ -54,16 +56,23 @@ export type Snapshot = {
 export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: new Map() })
 export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map() })
 
-export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined): Snapshot {
-  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin), geo)
+export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined, load: LoadView = NO_LOAD): Snapshot {
+  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin, load), geo)
 }
 
 export function withHealth(current: Snapshot, health: HealthView): Snapshot {
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(current.gslb.config, health, current.gslb.admin), current.geo)
+  const { config, admin, load } = current.gslb
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
 }
 
 export function withAdmin(current: Snapshot, admin: AdminView): Snapshot {
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(current.gslb.config, current.gslb.health, admin), current.geo)
+  const { config, health, load } = current.gslb
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
+}
+
+export function withLoad(current: Snapshot, load: LoadView): Snapshot {
+  const { config, health, admin } = current.gslb
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
 }
 
 /** Every snapshot gets a fresh cache: the old one points at the old tables. */
@@ -71,7 +80,7 @@ function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gs
   return Object.freeze({ generation, zones, nodeFilter, gslb, geo, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>() }) })
 }
 
-function gslbState(config: GslbConfig, health: HealthView, admin: AdminView): GslbState {
-  const tables = new Map(config.names.map((name) => [name.key, buildNameTables(name, health, admin)]))
-  return Object.freeze({ config, health, admin, tables })
+function gslbState(config: GslbConfig, health: HealthView, admin: AdminView, load: LoadView): GslbState {
+  const tables = new Map(config.names.map((name) => [name.key, buildNameTables(name, health, admin, load)]))
+  return Object.freeze({ config, health, admin, load, tables })
 }

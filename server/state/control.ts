@@ -247,7 +247,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     settings = read.settings
     deps.setLogLevel(settings.logLevel)
     logZones(loadLog, inputs.zones)
-    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo))
+    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load))
     await restartProbes(inputs.config)
     announce()
     const zones = describeZones(inputs.zones)

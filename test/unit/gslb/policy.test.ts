@@ -12,7 +12,8 @@ import { buildGslb } from '../../../server/gslb/build.ts'
 import { buildNameTables, type FamilyTable } from '../../../server/gslb/tables.ts'
 import { MAX_CYCLE, smoothWeightedOrder } from '../../../server/gslb/weighted.ts'
 import type { Location } from '../../../server/geo/location.ts'
-import type { AdminEntry, AdminView, HealthView } from '../../../server/gslb/types.ts'
+import { nextShedding, scaledWeight } from '../../../server/gslb/load.ts'
+import type { AdminEntry, AdminView, HealthView, LoadView } from '../../../server/gslb/types.ts'
 import { zoneSet } from '../../../server/zone/zone-set.ts'
 import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
 import { buildZone } from '../../../server/zone/build-zone.ts'
@@ -241,5 +242,84 @@ describe('admin states and nothing healthy', () => {
   })
   it('when_down: fallback to an address answers that address', () => {
     expect(answered(allDown, admin(), gslbName('policy: all\nwhen_down: fallback\nfallback: 192.0.2.99'))).toEqual({ reason: 'fallback', servers: new Set(['192.0.2.99']) })
+  })
+})
+
+describe('load', () => {
+  const loadView = (sites: Record<string, number>, shedding: Record<string, string[]> = {}): LoadView => ({
+    sites: new Map(Object.entries(sites)),
+    shedding: new Map(Object.entries(shedding).map(([k, v]) => [k, new Set(v)])),
+  })
+  const shed = { mode: 'shed' as const, shedAbove: 0.9, returnBelow: 0.75 }
+
+  it('nextShedding: sheds above shed_above, returns below return_below, holds between them (hysteresis), and an unknown reading changes nothing', () => {
+    const sites = ['tokyo', 'osaka', 'frankfurt']
+    const step = (previous: string[], readings: Record<string, number>) => [...nextShedding(new Set(previous), sites, new Map(Object.entries(readings)), shed)].sort()
+    expect(step([], { tokyo: 0.95, osaka: 0.5 })).toEqual(['tokyo'])
+    // 0.8 is between the watermarks: tokyo stays shedding, osaka (not shedding) stays in.
+    expect(step(['tokyo'], { tokyo: 0.8, osaka: 0.8 })).toEqual(['tokyo'])
+    expect(step(['tokyo'], { tokyo: 0.74 })).toEqual([])
+    // Exactly at a watermark is not beyond it.
+    expect(step([], { tokyo: 0.9 })).toEqual([])
+    expect(step(['tokyo'], { tokyo: 0.75 })).toEqual(['tokyo'])
+    // No reading (missing or stale): what was, stays.
+    expect(step(['tokyo'], {})).toEqual(['tokyo'])
+    expect(step([], {})).toEqual([])
+  })
+
+  it('a site at the watermark does not flap: readings around 0.9 shed once and stay until below 0.75', () => {
+    const readings = [0.89, 0.91, 0.88, 0.92, 0.86, 0.8, 0.76, 0.74, 0.8, 0.89]
+    let shedding = new Set<string>()
+    const states = readings.map((u) => (shedding = nextShedding(shedding, ['tokyo'], new Map([['tokyo', u]]), shed)).has('tokyo'))
+    expect(states).toEqual([false, true, true, true, true, true, true, false, false, false])
+  })
+
+  it('scaledWeight: weight × headroom, never below the floor; unknown keeps the weight', () => {
+    expect(scaledWeight(10, 0.25, 0.1)).toBe(7.5)
+    expect(scaledWeight(10, 1, 0.1)).toBe(1)
+    expect(scaledWeight(10, 0.99, 0.1)).toBe(1)
+    expect(scaledWeight(10, undefined, 0.1)).toBe(10)
+  })
+
+  it('scale: a busy site gets fewer first picks in proportion to its headroom', () => {
+    const name = gslbName('policy: weighted\nweights: { tokyo: 1, osaka: 1, frankfurt: 1 }\nload: { mode: scale, floor: 0.1 }')
+    const spread = share(firstPicks(buildNameTables(name, new Map(), admin(), loadView({ tokyo: 0.8, osaka: 0 })).v4, 2100))
+    // Headroom 0.2 : 1 : 1 (frankfurt unknown: its weight as is).
+    expect(spread[TOKYO]).toBeCloseTo(0.2 / 2.2, 2)
+    expect(spread[OSAKA]).toBeCloseTo(1 / 2.2, 2)
+    expect(spread[FRANKFURT]).toBeCloseTo(1 / 2.2, 2)
+    // At full load the floor keeps a share.
+    expect(share(firstPicks(buildNameTables(name, new Map(), admin(), loadView({ tokyo: 1 })).v4, 2100))[TOKYO]).toBeCloseTo(0.1 / 2.1, 2)
+  })
+
+  it('shed: a shedding site takes no new clients, the table says which; a health verdict or the operator still wins', () => {
+    const name = gslbName('policy: all\nload: { mode: shed }')
+    const table = buildNameTables(name, new Map(), admin(), loadView({ tokyo: 0.95 }, { [name.key]: ['tokyo'] })).v4
+    expect(table?.servers.map((s) => s.address)).toEqual([OSAKA, FRANKFURT])
+    expect(table?.shed).toEqual(['tokyo'])
+    expect(table?.reason).toBe('healthy')
+    // Forced up: stays in, load or not.
+    expect(buildNameTables(name, new Map(), admin({ [TOKYO]: { state: 'up' } }), loadView({}, { [name.key]: ['tokyo'] })).v4?.servers.map((s) => s.address)).toEqual([TOKYO, OSAKA, FRANKFURT])
+    // Down stays out, shedding or not: only frankfurt is left.
+    expect(buildNameTables(name, down(OSAKA), admin(), loadView({}, { [name.key]: ['tokyo'] })).v4?.servers.map((s) => s.address)).toEqual([FRANKFURT])
+  })
+
+  it('shed: when every eligible site sheds, they all keep answering (there is nowhere better)', () => {
+    const name = gslbName('policy: all\nload: { mode: shed }')
+    const table = buildNameTables(name, down(FRANKFURT), admin(), loadView({}, { [name.key]: ['tokyo', 'osaka'] })).v4
+    expect(table?.servers.map((s) => s.address)).toEqual([TOKYO, OSAKA])
+    expect(table?.shed).toEqual([])
+  })
+
+  it('nearest spills over: when the nearest site sheds, its clients go to the next nearest', () => {
+    const name = gslbName('policy: nearest\nload: { mode: shed }')
+    const table = buildNameTables(name, new Map(), admin(), loadView({}, { [name.key]: ['tokyo'] })).v4
+    if (table?.kind !== 'nearest') throw new Error()
+    expect(nearestSite(table.sites, { lat: 35.69, lon: 139.75, country: undefined, continent: undefined })?.site).toBe('osaka')
+  })
+
+  it('a name with load off ignores load entirely', () => {
+    const name = gslbName('policy: all')
+    expect(buildNameTables(name, new Map(), admin(), loadView({ tokyo: 1 }, { [name.key]: ['tokyo'] })).v4?.servers.map((s) => s.address)).toEqual([TOKYO, OSAKA, FRANKFURT])
   })
 })
