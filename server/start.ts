@@ -13,6 +13,7 @@ import { StartupError } from './common/startup-error.ts'
 import type { Config } from './config/schema.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker } from './health/checker.ts'
+import { createLoadPoller } from './load/poller.ts'
 import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import type { DnsWorkers } from './net/dns-workers.ts'
@@ -92,6 +93,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
       onProbe: (target, result) => metrics.observeProbe(target, result),
     }),
+    loadPoller: createLoadPoller,
     settings: options.settings,
     readSettings: options.readSettings,
     setLogLevel: options.setLogLevel,

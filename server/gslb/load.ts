@@ -3,7 +3,9 @@
 // some share. `shed`: a site above `shed_above` takes no new clients until it is below
 // `return_below` (the gap is hysteresis: a site at the watermark does not flap); the table drops
 // shedding sites only while some eligible site is not shedding, and never a server forced `up`.
-// An unknown utilisation (no reading, or a stale one) changes nothing: not 0, not 1.
+// An unknown utilisation (no reading, or a stale one) is neither 0 nor 1: the site answers as it
+// would without load (its configured weight; not shedding). A failed read is not unknown yet: the
+// last good reading counts until it is stale (state/load-view.ts), so one lost read never flaps.
 
 import type { LoadView, NameLoad } from './types.ts'
 
@@ -25,8 +27,8 @@ export function nextShedding(previous: ReadonlySet<string>, sites: Iterable<stri
   for (const site of sites) {
     const u = utilisation.get(site)
     const was = previous.has(site)
-    // Unknown keeps what was; between the watermarks keeps what was; beyond them decides.
-    if (u === undefined ? was : u > policy.shedAbove || (was && u >= policy.returnBelow)) next.add(site)
+    // Unknown: as without load. Between the watermarks: what was. Beyond them: they decide.
+    if (u !== undefined && (u > policy.shedAbove || (was && u >= policy.returnBelow))) next.add(site)
   }
   return next
 }

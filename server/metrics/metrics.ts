@@ -80,6 +80,21 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
   })
   new Gauge({
+    name: 'signpost_site_load_utilisation', help: 'Each site\'s load from its signal, 0 idle to 1 full (sites with a fresh reading only)', labelNames: ['site'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const [site, utilisation] of current().gslb.load.sites) this.set({ site }, utilisation)
+    },
+  })
+  new Gauge({
+    name: 'signpost_gslb_shedding', help: '1 for each site that sheds load (takes no new clients) for a GSLB name in shed mode', labelNames: ['name', 'site'], registers: [registry],
+    collect() {
+      this.reset()
+      const { config, load } = current().gslb
+      for (const name of config.names) for (const site of load.shedding.get(name.key) ?? []) this.set({ name: name.fqdn, site }, 1)
+    },
+  })
+  new Gauge({
     name: 'signpost_server_healthy', help: 'Health verdict per server: 1 up (or no verdict yet), 0 down', labelNames: ['address', 'site'], registers: [registry],
     collect() {
       this.reset()

@@ -21,7 +21,11 @@ import { probeTargets } from '../health/targets.ts'
 import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from '../health/types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { QueryTotals } from '../metrics/query-counts.ts'
-import { buildSnapshot, withAdmin, withHealth, type Snapshot } from '../query/snapshot.ts'
+import { sameLoad } from '../gslb/load.ts'
+import type { LoadPoller, LoadPollerOptions } from '../load/poller.ts'
+import { loadTargets } from '../load/targets.ts'
+import type { LoadTarget } from '../load/types.ts'
+import { buildSnapshot, withAdmin, withHealth, withLoad, type Snapshot } from '../query/snapshot.ts'
 import { createStore, type Store } from '../query/store.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
 import { adminView, decideAdminChange, type AdminChange, type AdminResult, type AdminStore, type AdminTarget, type RemoteAdminChange } from './admin-state.ts'
@@ -31,6 +35,7 @@ import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type Tim
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
+import { loadView, siteLoads } from './load-view.ts'
 import type { Inputs, LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
 import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './settings.ts'
@@ -52,7 +57,7 @@ export type LbEvent = { readonly site: string; readonly node: string; readonly s
 /** `shared`: whether the fleet's other instances have it too (false when etcd did not take it, or there is no fleet). */
 export type LbEventResult = { readonly ok: true; readonly shared: boolean; readonly problem?: string } | { readonly ok: false; readonly message: string }
 
-export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload'; readonly at: string; readonly [key: string]: unknown }
+export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload' | 'load'; readonly at: string; readonly [key: string]: unknown }
 
 /** What the admin API may ask of the server: the only thing admin/ uses. */
 export type Control = {
@@ -111,6 +116,8 @@ export type ControlDeps = {
   /** In a fleet: etcd's shared state (its adminStore is `adminStore`), and what this instance says of itself. */
   readonly fleet?: { readonly link: Fleet; readonly identity: (inputs: Inputs) => Identity } | undefined
   readonly prober: (options: ProberOptions) => Prober
+  /** Reading the sites' load signals: load/poller.ts in production. */
+  readonly loadPoller: (options: LoadPollerOptions) => LoadPoller
   /** The settings a reload applies live: those of the first load, how to read them from a new config, and where the log level goes. */
   readonly settings: LiveSettings
   readonly readSettings: (config: Config) => SettingsResult
@@ -219,6 +226,29 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     faults = 0
     faultsLoggedAt = now
   }
+  // Load: the sites' readings become the snapshot's LoadView (utilisation, and who sheds per name).
+  let loadTargetsNow: readonly LoadTarget[] = []
+  let loadPoller: LoadPoller | undefined
+  const siteLoadLog = logger.child({ component: 'site-load' })
+  const masterOf = (site: string): string | undefined => {
+    const events = lbEvents()
+    return inputs.gslb.sites.get(site)?.lbPair.find((n) => events.get(`${site}/${n.name}`) === 'MASTER')?.name
+  }
+  const publishLoad = (): void => {
+    const { view, changes } = loadView(inputs.gslb.names, loadTargetsNow, loadPoller?.latest() ?? new Map(), store.current.gslb.load, deps.now().getTime())
+    if (sameLoad(view, store.current.gslb.load)) return
+    swap((current) => withLoad(current, view))
+    for (const change of changes) {
+      siteLoadLog.info(change, change.shedding ? 'site sheds load: no new clients for this name' : 'site takes new clients again')
+      emit({ type: 'load', at: deps.now().toISOString(), ...change })
+    }
+  }
+  const restartLoad = (config: Config): void => {
+    loadPoller?.stop()
+    loadTargetsNow = loadTargets(config)
+    loadPoller = deps.loadPoller({ targets: loadTargetsNow, masterOf, onReading: publishLoad, random: Math.random })
+  }
+
   const restartProbes = async (config: Config): Promise<void> => {
     const previous = prober?.health() ?? new Map<string, TargetHealth>()
     prober?.stop()
@@ -229,6 +259,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     publishHealth()
   }
   await restartProbes(inputs.config)
+  restartLoad(inputs.config)
 
   const reload = async (): Promise<ReloadResult> => {
     const result = await deps.load()
@@ -249,6 +280,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     logZones(loadLog, inputs.zones)
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load))
     await restartProbes(inputs.config)
+    restartLoad(inputs.config)
     announce()
     const zones = describeZones(inputs.zones)
     const changes = reloadChanges(previous, inputs)
@@ -316,7 +348,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
-    status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), fleetStatus()),
+    status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoads(loadTargetsNow, loadPoller?.latest() ?? new Map(), store.current.gslb.load, inputs.gslb.names, deps.now().getTime()), fleetStatus()),
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))
@@ -341,7 +373,10 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       // Snapshots published while they started (a health transition) are caught up here.
       next.follow(store.current)
     },
-    stop: () => prober?.stop(),
+    stop() {
+      prober?.stop()
+      loadPoller?.stop()
+    },
   }
 }
 

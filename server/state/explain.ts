@@ -7,6 +7,7 @@ import { lbNodeProbes, siteStatus, type LbEvents } from './health-view.ts'
 import type { ProbeTarget, TargetHealth } from '../health/types.ts'
 import type { AdminFile } from './admin-state.ts'
 import type { Snapshot } from '../query/snapshot.ts'
+import type { HaproxyFigures } from '../load/types.ts'
 import type { FleetTargetView } from './fleet-health.ts'
 
 /** A target's probe state here and, in a fleet, every vantage point's verdict and the fleet's. */
@@ -15,7 +16,18 @@ export type ProbeView = { readonly target: ProbeTarget; readonly health: TargetH
 /** In a fleet: this instance, its link to etcd, and the rule verdicts are made with. */
 export type FleetStatus = { readonly instance: string; readonly connected: boolean; readonly problem: string | null; readonly since: string; readonly rule: string; readonly verdicts: string }
 
-export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile, fleet?: FleetStatus) {
+/** A site's load as status shows it: the fresh utilisation (null when unknown), the latest read, and the names it sheds for. */
+export type SiteLoadStatus = {
+  readonly utilisation: number | null
+  readonly stale: boolean
+  readonly at: string | null
+  readonly from: string | null
+  readonly problem: string | null
+  readonly haproxy: HaproxyFigures | null
+  readonly shedding: readonly string[]
+}
+
+export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbEvents: LbEvents, admin: AdminFile, loads: ReadonlyMap<string, SiteLoadStatus>, fleet?: FleetStatus) {
   const { config, health, tables } = snapshot.gslb
   const serverProbes = new Map(probes.flatMap((p) => (p.target.kind === 'server' ? [[p.target.address, p] as const] : [])))
   const nodeProbes = lbNodeProbes(probes.map((p) => p.target), new Map(probes.map((p) => [p.target.id, p.health])))
@@ -41,11 +53,12 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
       const table = tables.get(name.key)
       const family = (f: 'v4' | 'v6') => {
         const t = table?.[f]
-        return t ? { reason: t.reason, answering: t.servers.map((s) => s.address) } : null
+        return t ? { reason: t.reason, answering: t.servers.map((s) => s.address), shed: t.shed } : null
       }
       return {
         name: name.fqdn,
         policy: name.policy.kind,
+        load: name.load.mode,
         ttl: name.ttl,
         maxAnswers: name.maxAnswers,
         v4: family('v4'),
@@ -61,6 +74,7 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
         admin: admin.sites[site.name] ?? null,
         vips: site.vips.map((vip) => ({ address: vip, health: health.get(vip) ?? 'unknown' })),
         lbPair: { degraded: pair.degraded, down: pair.down, nodes: pair.nodes },
+        load: loads.get(site.name) ?? null,
       }
     }),
     servers: servers.map(serverView),

@@ -41,6 +41,8 @@ describe('GSLB config problems', () => {
     ['nearest with a site that has no location', `${SITES}geoip: { database: x.mmdb }\nnames:\n  www.b.test.:\n    policy: nearest\n`, '/z/signpost.yaml:7: names.www.b.test..policy: nearest needs a location for site b [config]'],
     ['a VIP in two sites', 'sites:\n  a: { vips: [192.0.2.10] }\n  b: { vips: [192.0.2.10, 192.0.2.20] }\n', '/z/signpost.yaml:3: sites.b.vips: 192.0.2.10 is already a VIP of site a [config]'],
     ['a fallback that is neither site nor address', `${SITES}names:\n  www.b.test.:\n    policy: all\n    when_down: fallback\n    fallback: nowhere\n`, "/z/signpost.yaml:8: names.www.b.test..fallback: 'nowhere' is neither a site nor an IP address [config]"],
+    ['return_below not below shed_above', `${SITES}names:\n  www.b.test.:\n    policy: all\n    load: { mode: shed, shed_above: 0.8, return_below: 0.8 }\n`, '/z/signpost.yaml:7: names.www.b.test..load.return_below: must be below shed_above (0.8): the gap between them keeps a site at the watermark from flapping [config]'],
+    ['a shed key on a scale name', `${SITES}names:\n  www.b.test.:\n    policy: all\n    load: { mode: scale, shed_above: 0.8 }\n`, "/z/signpost.yaml:7: names.www.b.test..load: 'shed_above' and 'return_below' apply to mode shed only [config]"],
   ])('%s', (_name, yaml, expected) => {
     expect(problems(yaml)).toEqual([expected])
   })
@@ -51,6 +53,8 @@ describe('GSLB config problems', () => {
     ['an unknown policy', `${SITES}names:\n  www.b.test.:\n    policy: random\n`, "/z/signpost.yaml:6: names.www.b.test..policy: 'random' is not one of weighted, failover, nearest, all [config]"],
     ['a TTL above the cap', `${SITES}names:\n  www.b.test.:\n    policy: all\n    ttl: 3600\n`, '/z/signpost.yaml:7: names.www.b.test..ttl: 3600 must be <= 300 [config]'],
     ['a missing policy', `${SITES}names:\n  www.b.test.:\n    ttl: 30\n`, "/z/signpost.yaml:5: names.www.b.test..policy: 'policy' is required [config]"],
+    ['a haproxy load signal without its proxy', 'sites:\n  a:\n    vips: [192.0.2.10]\n    load: { type: haproxy, stats_url: "http://{node}:8404/stats;csv" }\n', "/z/signpost.yaml:4: sites.a.load.proxy: 'proxy' is required [config]"],
+    ['an http_json load signal with a haproxy key', 'sites:\n  a:\n    vips: [192.0.2.10]\n    load: { type: http_json, url: "http://x/load", proxy: web }\n', '/z/signpost.yaml:4: sites.a.load.proxy: unknown key (a typo?) [config]'],
   ])('schema: %s', (_name, yaml, expected) => {
     expect(problems(yaml)).toContain(expected)
   })

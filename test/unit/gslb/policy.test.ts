@@ -252,7 +252,7 @@ describe('load', () => {
   })
   const shed = { mode: 'shed' as const, shedAbove: 0.9, returnBelow: 0.75 }
 
-  it('nextShedding: sheds above shed_above, returns below return_below, holds between them (hysteresis), and an unknown reading changes nothing', () => {
+  it('nextShedding: sheds above shed_above, returns below return_below, holds between them (hysteresis); with no fresh reading a site answers as without load', () => {
     const sites = ['tokyo', 'osaka', 'frankfurt']
     const step = (previous: string[], readings: Record<string, number>) => [...nextShedding(new Set(previous), sites, new Map(Object.entries(readings)), shed)].sort()
     expect(step([], { tokyo: 0.95, osaka: 0.5 })).toEqual(['tokyo'])
@@ -262,8 +262,8 @@ describe('load', () => {
     // Exactly at a watermark is not beyond it.
     expect(step([], { tokyo: 0.9 })).toEqual([])
     expect(step(['tokyo'], { tokyo: 0.75 })).toEqual(['tokyo'])
-    // No reading (missing or stale): what was, stays.
-    expect(step(['tokyo'], {})).toEqual(['tokyo'])
+    // No fresh reading (none, or stale): neither 0 nor 1; the site is answered as without load.
+    expect(step(['tokyo'], {})).toEqual([])
     expect(step([], {})).toEqual([])
   })
 

@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { TargetHealth, Transition } from '../../../server/health/types.ts'
+import type { LoadPollerOptions, SiteReadings } from '../../../server/load/poller.ts'
+import type { LoadReading } from '../../../server/load/types.ts'
 import { createMetrics } from '../../../server/metrics/metrics.ts'
 import type { Snapshot } from '../../../server/query/snapshot.ts'
 import { EMPTY_ADMIN_FILE } from '../../../server/state/admin-state-file.ts'
@@ -66,6 +68,8 @@ type Fakes = {
   steps: string[]
   /** Another instance's change arriving at the admin store. */
   remote: (next: AdminFile, changes: readonly RemoteAdminChange[]) => void
+  /** Hands the plane a load reading for `site`, as the poller would. */
+  reading: (site: string, reading: LoadReading) => void
 }
 
 async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>; load?: () => Promise<LoadResult>; firstRound?: (health: Map<string, TargetHealth>, options: ProberOptions) => Promise<void>; fleet?: Fleet } = {}): Promise<Fakes> {
@@ -76,6 +80,12 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   const steps: string[] = []
   const logLevels: string[] = []
   let file: AdminFile = EMPTY_ADMIN_FILE
+  const readings = new Map<string, SiteReadings>()
+  let loadOptions: LoadPollerOptions | undefined
+  const reading = (site: string, next: LoadReading): void => {
+    readings.set(site, { last: next, good: next.ok ? next : readings.get(site)?.good })
+    loadOptions?.onReading(site, next)
+  }
   const remoteListeners: ((changes: readonly RemoteAdminChange[]) => void)[] = []
   const adminStore: AdminStore = {
     current: () => file,
@@ -103,6 +113,10 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
     load: options.load ?? load,
     adminStore,
     fleet: options.fleet ? { link: options.fleet, identity: () => ({ version: 'test', started: '', zones: [], config: '' }) } : undefined,
+    loadPoller: (pollerOptions) => {
+      loadOptions = pollerOptions
+      return { latest: () => readings, stop: () => undefined }
+    },
     prober: (proberOptions): Prober => {
       const health = new Map<string, TargetHealth>(proberOptions.previous)
       probers.push({ options: proberOptions, health })
@@ -117,7 +131,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
   })
   const events: ControlEvent[] = []
   plane.control.subscribe((event) => events.push(event))
-  return { plane, logLevels, prober: () => probers[probers.length - 1]!, commits, events, steps, remote }
+  return { plane, logLevels, prober: () => probers[probers.length - 1]!, commits, events, steps, remote, reading }
 }
 
 /** Replicas that record what they are sent and report synced only when the test says so. */
@@ -389,6 +403,42 @@ describe('in a fleet', () => {
     fleet.lb.set('tokyo/tokyo-lb2', { state: 'STOP', at: NOW.toISOString(), instance: 'ns2' })
     fleet.setLink(true)
     expect(fakes.plane.store.current.gslb.health.get('192.0.2.10')).toBe('down')
+  })
+})
+
+describe('load', () => {
+  const LOAD_CONFIG = CONFIG.replace('check: web, lb_pair', 'check: web, load: { type: http_json, url: "http://127.0.0.1:9/load", interval_ms: 1000 }, lb_pair').replace('{ policy: all }', '{ policy: all, load: { mode: shed } }')
+  const at = NOW.getTime()
+  const good = (utilisation: number, when = at): LoadReading => ({ ok: true, utilisation, at: when, from: 'test' })
+
+  it('a site above shed_above leaves the answers of a shed-mode name, with an event; below return_below it is back', async () => {
+    writeFileSync(join(dir, 'signpost.yaml'), LOAD_CONFIG)
+    const fakes = await makePlane()
+    const answering = () => fakes.plane.store.current.gslb.tables.values().next().value!.v4!.servers.map((s) => s.address)
+    expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
+    fakes.reading('tokyo', good(0.95))
+    expect(answering()).toEqual(['198.51.100.10'])
+    expect(fakes.events).toMatchObject([{ type: 'load', name: 'www.ctl.test.', site: 'tokyo', shedding: true, utilisation: 0.95 }])
+    fakes.reading('tokyo', good(0.8))
+    expect(answering()).toEqual(['198.51.100.10'])
+    fakes.reading('tokyo', good(0.5))
+    expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
+    expect(fakes.events.map((e) => e['shedding'])).toEqual([true, false])
+    const status = fakes.plane.control.status()
+    expect(status.sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: 0.5, stale: false, shedding: [] })
+  })
+
+  it('a failed read keeps the last good reading until it is stale (3 intervals); then the site answers as without load', async () => {
+    writeFileSync(join(dir, 'signpost.yaml'), LOAD_CONFIG)
+    const fakes = await makePlane()
+    const answering = () => fakes.plane.store.current.gslb.tables.values().next().value!.v4!.servers.map((s) => s.address)
+    fakes.reading('tokyo', good(0.95, at - 2500))
+    expect(answering()).toEqual(['198.51.100.10'])
+    fakes.reading('tokyo', { ok: false, at, from: 'test', problem: 'ECONNREFUSED' })
+    expect(answering()).toEqual(['198.51.100.10'])
+    fakes.reading('tokyo', good(0.95, at - 3500))
+    expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
+    expect(fakes.plane.control.status().sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: null, stale: true })
   })
 })
 

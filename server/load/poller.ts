@@ -1,0 +1,91 @@
+// Reads every site's load signal on its own jittered timer, off the query path, and hands each
+// reading over as it comes. A haproxy `stats_url` with `{node}` is read from the LB node that
+// keepalived says holds the VIP (MASTER); while keepalived has said nothing, from every node of
+// the pair, and the busiest counts (the node holding the VIP is the one with the sessions). A
+// failed read is a reading too, with its problem; the last good one is kept beside it, and the
+// caller decides when that is stale.
+
+import { haproxyLoad } from './haproxy-csv.ts'
+import { jsonLoad } from './json-load.ts'
+import type { LoadReading, LoadTarget } from './types.ts'
+
+/** A site's latest reading, and its latest good one (the same when the latest is good). */
+export type SiteReadings = { readonly last: LoadReading; readonly good: Extract<LoadReading, { ok: true }> | undefined }
+
+export type LoadPoller = {
+  latest(): ReadonlyMap<string, SiteReadings>
+  stop(): void
+}
+
+export type LoadPollerOptions = {
+  readonly targets: readonly LoadTarget[]
+  /** The LB node keepalived last called MASTER at `site`, if any. */
+  readonly masterOf: (site: string) => string | undefined
+  readonly onReading: (site: string, reading: LoadReading) => void
+  readonly random: () => number
+}
+
+const NODE = '{node}'
+
+async function fetchText(url: string, timeoutMs: number): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`HTTP ${response.status}`)
+  return text
+}
+
+/** One reading of `url` by `target`'s signal. */
+async function readOne(target: LoadTarget, url: string, from: string): Promise<LoadReading> {
+  const at = Date.now()
+  try {
+    const text = await fetchText(url, target.timeoutMs)
+    if (target.signal.type === 'http_json') {
+      const read = jsonLoad(text, target.signal.field)
+      return read.ok ? { ok: true, utilisation: read.utilisation, at, from } : { ok: false, at, from, problem: read.problem }
+    }
+    const read = haproxyLoad(text, target.signal.proxy)
+    return read.ok ? { ok: true, utilisation: read.utilisation, at, from, haproxy: read.figures } : { ok: false, at, from, problem: read.problem }
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code
+    return { ok: false, at, from, problem: (error as Error).name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (cause ?? (error as Error).message) }
+  }
+}
+
+export async function readLoad(target: LoadTarget, master: string | undefined): Promise<LoadReading> {
+  const { signal } = target
+  if (signal.type === 'http_json') return readOne(target, signal.url, signal.url)
+  if (!signal.statsUrl.includes(NODE) || target.nodes.length === 0) return readOne(target, signal.statsUrl.replaceAll(NODE, target.nodes[0]?.address ?? ''), signal.statsUrl)
+  const holder = target.nodes.find((n) => n.name === master)
+  const nodes = holder ? [holder] : target.nodes
+  const readings = await Promise.all(nodes.map((n) => readOne(target, signal.statsUrl.replaceAll(NODE, n.address), n.name)))
+  const good = readings.filter((r) => r.ok)
+  if (good.length === 0) return readings[0]!
+  return good.reduce((a, b) => (b.utilisation > a.utilisation ? b : a))
+}
+
+export function createLoadPoller(options: LoadPollerOptions): LoadPoller {
+  const latest = new Map<string, SiteReadings>()
+  const timers = new Map<string, NodeJS.Timeout>()
+  let stopped = false
+  const schedule = (target: LoadTarget, delay: number): void => {
+    if (stopped) return
+    const timer = setTimeout(() => {
+      void readLoad(target, options.masterOf(target.site)).then((reading) => {
+        if (stopped) return
+        latest.set(target.site, { last: reading, good: reading.ok ? reading : latest.get(target.site)?.good })
+        options.onReading(target.site, reading)
+        schedule(target, target.intervalMs * (0.9 + 0.2 * options.random()))
+      })
+    }, delay)
+    timer.unref()
+    timers.set(target.site, timer)
+  }
+  for (const target of options.targets) schedule(target, target.intervalMs * options.random())
+  return {
+    latest: () => latest,
+    stop() {
+      stopped = true
+      for (const timer of timers.values()) clearTimeout(timer)
+    },
+  }
+}
