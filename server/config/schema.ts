@@ -32,6 +32,8 @@ export type LoadSignalConfig =
       timeout_ms?: number
     }
   | { type: 'http_json'; url: string; /** Dotted path to the number in the JSON (default `load`). */ field?: string; interval_ms?: number; timeout_ms?: number }
+  /** The site's VIP probes' smoothed round trip: `full_ms` and slower is full load. */
+  | { type: 'latency'; full_ms: number; interval_ms?: number; timeout_ms?: number }
 
 /** What a GSLB name does with its sites' load (gslb/load.ts). */
 export type NameLoadConfig = {
@@ -121,6 +123,14 @@ export type Config = {
 
 const int = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const
 const siteName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' } as const
+/** The keys of one load signal type (when `type` is `type`, exactly these). */
+function loadSignal(type: string, keys: Record<string, unknown>, required: string[]) {
+  return {
+    if: { properties: { type: { const: type } } },
+    then: { additionalProperties: false, required, properties: { type: true, ...keys, interval_ms: int(100, 3_600_000), timeout_ms: int(10, 60_000) } },
+  }
+}
+
 /** An instance name is an etcd key segment and a log field: no slash, no space. */
 export const instanceName = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } as const
 
@@ -251,19 +261,13 @@ export const configSchema = {
           load: {
             type: 'object',
             required: ['type'],
-            properties: { type: { enum: ['haproxy', 'http_json'] } },
+            properties: { type: { enum: ['haproxy', 'http_json', 'latency'] } },
             // One set of keys per signal type, each checked as strictly as the rest of the config.
-            if: { properties: { type: { const: 'haproxy' } } },
-            then: {
-              additionalProperties: false,
-              required: ['stats_url', 'proxy'],
-              properties: { type: true, stats_url: { type: 'string', pattern: '^https?://' }, proxy: { type: 'string', minLength: 1 }, interval_ms: int(100, 3_600_000), timeout_ms: int(10, 60_000) },
-            },
-            else: {
-              additionalProperties: false,
-              required: ['url'],
-              properties: { type: true, url: { type: 'string', pattern: '^https?://' }, field: { type: 'string', minLength: 1 }, interval_ms: int(100, 3_600_000), timeout_ms: int(10, 60_000) },
-            },
+            allOf: [
+              loadSignal('haproxy', { stats_url: { type: 'string', pattern: '^https?://' }, proxy: { type: 'string', minLength: 1 } }, ['stats_url', 'proxy']),
+              loadSignal('http_json', { url: { type: 'string', pattern: '^https?://' }, field: { type: 'string', minLength: 1 } }, ['url']),
+              loadSignal('latency', { full_ms: int(1, 60_000) }, ['full_ms']),
+            ],
           },
         },
       },

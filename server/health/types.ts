@@ -38,6 +38,8 @@ export type TargetHealth = {
   readonly lastChange: number | undefined
   /** The most recent transitions, newest last. */
   readonly history: readonly Transition[]
+  /** Round-trip time of the successful probes, smoothed (EWMA, rise-fall.ts): "slow to answer". */
+  readonly latencyMs: number | undefined
 }
 
-export const INITIAL_HEALTH: TargetHealth = Object.freeze({ state: 'unknown', against: 0, last: undefined, lastChange: undefined, history: [] })
+export const INITIAL_HEALTH: TargetHealth = Object.freeze({ state: 'unknown', against: 0, last: undefined, lastChange: undefined, history: [], latencyMs: undefined })

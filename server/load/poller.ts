@@ -7,7 +7,7 @@
 
 import { haproxyLoad } from './haproxy-csv.ts'
 import { jsonLoad } from './json-load.ts'
-import type { LoadReading, LoadTarget } from './types.ts'
+import type { HaproxyFigures, LoadReading, LoadTarget } from './types.ts'
 
 /** A site's latest reading, and its latest good one (the same when the latest is good). */
 export type SiteReadings = { readonly last: LoadReading; readonly good: Extract<LoadReading, { ok: true }> | undefined }
@@ -21,6 +21,8 @@ export type LoadPollerOptions = {
   readonly targets: readonly LoadTarget[]
   /** The LB node keepalived last called MASTER at `site`, if any. */
   readonly masterOf: (site: string) => string | undefined
+  /** The slowest smoothed probe round trip among `site`'s VIPs, in ms, if any probe answered yet. */
+  readonly latencyOf: (site: string) => number | undefined
   readonly onReading: (site: string, reading: LoadReading) => void
   readonly random: () => number
 }
@@ -34,30 +36,33 @@ async function fetchText(url: string, timeoutMs: number): Promise<string> {
   return text
 }
 
-/** One reading of `url` by `target`'s signal. */
-async function readOne(target: LoadTarget, url: string, from: string): Promise<LoadReading> {
+type Parsed = { readonly ok: true; readonly utilisation: number; readonly figures?: HaproxyFigures } | { readonly ok: false; readonly problem: string }
+
+/** One reading of `url`, its reply made a utilisation by `parse`. */
+async function readOne(target: LoadTarget, url: string, from: string, parse: (text: string) => Parsed): Promise<LoadReading> {
   const at = Date.now()
   try {
-    const text = await fetchText(url, target.timeoutMs)
-    if (target.signal.type === 'http_json') {
-      const read = jsonLoad(text, target.signal.field)
-      return read.ok ? { ok: true, utilisation: read.utilisation, at, from } : { ok: false, at, from, problem: read.problem }
-    }
-    const read = haproxyLoad(text, target.signal.proxy)
-    return read.ok ? { ok: true, utilisation: read.utilisation, at, from, haproxy: read.figures } : { ok: false, at, from, problem: read.problem }
+    const read = parse(await fetchText(url, target.timeoutMs))
+    if (!read.ok) return { ok: false, at, from, problem: read.problem }
+    return { ok: true, utilisation: read.utilisation, at, from, ...(read.figures ? { haproxy: read.figures } : {}) }
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code
     return { ok: false, at, from, problem: (error as Error).name === 'TimeoutError' ? `no answer within ${target.timeoutMs} ms` : (cause ?? (error as Error).message) }
   }
 }
 
-export async function readLoad(target: LoadTarget, master: string | undefined): Promise<LoadReading> {
+export async function readLoad(target: LoadTarget, master: string | undefined, latency: number | undefined): Promise<LoadReading> {
   const { signal } = target
-  if (signal.type === 'http_json') return readOne(target, signal.url, signal.url)
-  if (!signal.statsUrl.includes(NODE) || target.nodes.length === 0) return readOne(target, signal.statsUrl.replaceAll(NODE, target.nodes[0]?.address ?? ''), signal.statsUrl)
+  if (signal.type === 'latency') {
+    const at = Date.now()
+    return latency === undefined ? { ok: false, at, from: 'probes', problem: 'no probe of its VIPs has answered yet' } : { ok: true, utilisation: Math.min(1, latency / signal.fullMs), at, from: 'probes' }
+  }
+  if (signal.type === 'http_json') return readOne(target, signal.url, signal.url, (text) => jsonLoad(text, signal.field))
+  const parse = (text: string): Parsed => haproxyLoad(text, signal.proxy)
+  if (!signal.statsUrl.includes(NODE) || target.nodes.length === 0) return readOne(target, signal.statsUrl.replaceAll(NODE, target.nodes[0]?.address ?? ''), signal.statsUrl, parse)
   const holder = target.nodes.find((n) => n.name === master)
   const nodes = holder ? [holder] : target.nodes
-  const readings = await Promise.all(nodes.map((n) => readOne(target, signal.statsUrl.replaceAll(NODE, n.address), n.name)))
+  const readings = await Promise.all(nodes.map((n) => readOne(target, signal.statsUrl.replaceAll(NODE, n.address), n.name, parse)))
   const good = readings.filter((r) => r.ok)
   if (good.length === 0) return readings[0]!
   return good.reduce((a, b) => (b.utilisation > a.utilisation ? b : a))
@@ -70,7 +75,7 @@ export function createLoadPoller(options: LoadPollerOptions): LoadPoller {
   const schedule = (target: LoadTarget, delay: number): void => {
     if (stopped) return
     const timer = setTimeout(() => {
-      void readLoad(target, options.masterOf(target.site)).then((reading) => {
+      void readLoad(target, options.masterOf(target.site), options.latencyOf(target.site)).then((reading) => {
         if (stopped) return
         latest.set(target.site, { last: reading, good: reading.ok ? reading : latest.get(target.site)?.good })
         options.onReading(target.site, reading)

@@ -16,7 +16,10 @@ export function loadTargets(config: Config): LoadTarget[] {
     const intervalMs = load.interval_ms ?? DEFAULT_LOAD_INTERVAL_MS
     const timeoutMs = Math.min(load.timeout_ms ?? DEFAULT_LOAD_TIMEOUT_MS, intervalMs)
     const nodes = Object.entries(siteConfig.lb_pair ?? {}).map(([name, address]) => ({ name, address }))
-    const signal = load.type === 'haproxy' ? { type: 'haproxy' as const, statsUrl: load.stats_url, proxy: load.proxy } : { type: 'http_json' as const, url: load.url, field: load.field ?? DEFAULT_JSON_FIELD }
+    const signal: LoadTarget['signal'] =
+      load.type === 'haproxy' ? { type: 'haproxy', statsUrl: load.stats_url, proxy: load.proxy }
+        : load.type === 'http_json' ? { type: 'http_json', url: load.url, field: load.field ?? DEFAULT_JSON_FIELD }
+          : { type: 'latency', fullMs: load.full_ms }
     return [{ site, signal, nodes, intervalMs, timeoutMs }]
   })
 }

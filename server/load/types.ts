@@ -6,6 +6,8 @@ export type LoadTarget = {
   readonly signal:
     | { readonly type: 'haproxy'; readonly statsUrl: string; readonly proxy: string }
     | { readonly type: 'http_json'; readonly url: string; readonly field: string }
+    /** The VIP probes' smoothed round trip (read from the checker, not the network): `fullMs` and slower is 1. */
+    | { readonly type: 'latency'; readonly fullMs: number }
   /** The LB nodes' addresses, for `{node}` in a stats URL (the one keepalived says is MASTER is read first). */
   readonly nodes: readonly { readonly name: string; readonly address: string }[]
   readonly intervalMs: number

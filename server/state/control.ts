@@ -234,6 +234,11 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     const events = lbEvents()
     return inputs.gslb.sites.get(site)?.lbPair.find((n) => events.get(`${site}/${n.name}`) === 'MASTER')?.name
   }
+  const latencyOf = (site: string): number | undefined => {
+    const own = prober?.health()
+    const latencies = targets.filter((t) => t.kind === 'server' && t.site === site).flatMap((t) => own?.get(t.id)?.latencyMs ?? [])
+    return latencies.length > 0 ? Math.max(...latencies) : undefined
+  }
   const publishLoad = (): void => {
     const { view, changes } = loadView(inputs.gslb.names, loadTargetsNow, loadPoller?.latest() ?? new Map(), store.current.gslb.load, deps.now().getTime())
     if (sameLoad(view, store.current.gslb.load)) return
@@ -246,7 +251,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const restartLoad = (config: Config): void => {
     loadPoller?.stop()
     loadTargetsNow = loadTargets(config)
-    loadPoller = deps.loadPoller({ targets: loadTargetsNow, masterOf, onReading: publishLoad, random: Math.random })
+    loadPoller = deps.loadPoller({ targets: loadTargetsNow, masterOf, latencyOf, onReading: publishLoad, random: Math.random })
   }
 
   const restartProbes = async (config: Config): Promise<void> => {

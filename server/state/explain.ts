@@ -41,6 +41,7 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
       admin: { state: effectiveAdminState(server, snapshot.gslb.admin), own: admin.servers[server.address] ?? null },
       eligibility: eligibility(server, health, snapshot.gslb.admin),
       lastProbe: probe?.health.last ?? null,
+      latencyMs: probe?.health.latencyMs === undefined ? null : Math.round(probe.health.latencyMs * 10) / 10,
       lastChange: probe?.health.lastChange ?? null,
       transitions: probe?.health.history ?? [],
       ...(probe?.fleet ? { fleet: probe.fleet } : {}),

@@ -17,12 +17,16 @@ import { until } from '../support/fleet.ts'
 const BUSY = '192.0.2.10'
 const HAPROXIED = '198.51.100.10'
 const SPARE = '203.0.113.10'
+/** A VIP that is really probed: the lagging backend listens on it. */
+const LAGGY = '127.0.0.1'
 const SLOTS = 10
 
 let server: Awaited<ReturnType<typeof startTestServer>>
 let loadUrl: http.Server
 let loadValue: unknown = { load: 0.2 }
 let slow: http.Server
+let lagging: http.Server
+let lagMs = 0
 let haproxy: ChildProcess
 let statsPort: number
 let frontendPort: number
@@ -42,6 +46,8 @@ beforeAll(async () => {
   // The backend behind HAProxy answers after 20 s: a request holds its frontend session until the client goes.
   slow = http.createServer((_req, res) => void setTimeout(() => res.writeHead(200).end('late'), 20_000).unref())
   await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve))
+  lagging = http.createServer((_req, res) => void setTimeout(() => res.writeHead(200).end('ok'), lagMs))
+  await new Promise<void>((resolve) => lagging.listen(0, LAGGY, resolve))
   const dir = mkdtempSync(join(tmpdir(), 'signpost-load-'))
   ;[statsPort, frontendPort] = [await freePort(), await freePort()]
   writeFileSync(join(dir, 'haproxy.cfg'), `global
@@ -67,7 +73,7 @@ frontend stats
   execFileSync('haproxy', ['-c', '-q', '-f', join(dir, 'haproxy.cfg')])
   haproxy = spawn('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' })
   await until(async () => (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).ok, 10_000, 'haproxy stats')
-  writeFileSync(join(dir, 'l.test.zone'), `$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww 5 A ${BUSY}\nwww 5 A ${SPARE}\nweb 5 A ${HAPROXIED}\nweb 5 A ${SPARE}\n`)
+  writeFileSync(join(dir, 'l.test.zone'), `$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww 5 A ${BUSY}\nwww 5 A ${SPARE}\nweb 5 A ${HAPROXIED}\nweb 5 A ${SPARE}\nlag 5 A ${LAGGY}\nlag 5 A ${SPARE}\n`)
   writeFileSync(join(dir, 'signpost.yaml'), `sites:
   busy:
     vips: [${BUSY}]
@@ -75,10 +81,17 @@ frontend stats
   haproxied:
     vips: [${HAPROXIED}]
     load: { type: haproxy, stats_url: "http://127.0.0.1:${statsPort}/stats;csv", proxy: web, interval_ms: 200 }
+  laggy:
+    vips: [${LAGGY}]
+    check: web
+    load: { type: latency, full_ms: 100, interval_ms: 200 }
   spare: { vips: [${SPARE}] }
+checks:
+  web: { type: http, port: ${(lagging.address() as net.AddressInfo).port}, interval_ms: 100, timeout_ms: 1000 }
 names:
   www.l.test.: { policy: all, load: { mode: shed, shed_above: 0.9, return_below: 0.75 } }
   web.l.test.: { policy: all, load: { mode: shed, shed_above: 0.7, return_below: 0.3 } }
+  lag.l.test.: { policy: all, load: { mode: shed, shed_above: 0.9, return_below: 0.5 } }
 `)
   server = await startTestServer(dir, { configFile: join(dir, 'signpost.yaml'), workers: 1, adminToken: 't' })
 }, 30_000)
@@ -86,7 +99,7 @@ names:
 afterAll(async () => {
   await server?.close()
   haproxy?.kill()
-  await Promise.all([loadUrl, slow].map((s) => new Promise((resolve) => s?.close(resolve))))
+  await Promise.all([loadUrl, slow, lagging].map((s) => new Promise((resolve) => s?.close(resolve))))
 })
 
 describe('load signals', () => {
@@ -133,5 +146,16 @@ describe('load signals', () => {
       for (const client of clients) client.destroy()
     }
     await until(async () => JSON.stringify(await answers('web.l.test')) === JSON.stringify([HAPROXIED, SPARE]), 5000, 'haproxied back')
+  })
+
+  it('latency: a site whose probes slow past full_ms sheds; when they are quick again it is back; status shows the smoothed round trip', async () => {
+    const laggyServer = async () => ((await (await fetch(`http://${server.adminAddress}/v1/status`)).json()) as { servers: { address: string; latencyMs: number | null }[] }).servers.find((x) => x.address === LAGGY)!
+    await until(async () => ((await laggyServer()).latencyMs ?? Infinity) < 50, 5000, 'quick probes')
+    expect(await answers('lag.l.test')).toEqual([LAGGY, SPARE])
+    lagMs = 200
+    await until(async () => JSON.stringify(await answers('lag.l.test')) === JSON.stringify([SPARE]), 5000, 'laggy sheds')
+    expect((await laggyServer()).latencyMs).toBeGreaterThan(90)
+    lagMs = 0
+    await until(async () => JSON.stringify(await answers('lag.l.test')) === JSON.stringify([LAGGY, SPARE]), 5000, 'laggy back')
   })
 })

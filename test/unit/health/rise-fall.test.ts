@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { pairStatus, type LbNodeStatus } from '../../../server/health/lb-pair.ts'
-import { nextDelay, nextHealth } from '../../../server/health/rise-fall.ts'
+import { nextDelay, nextHealth, nextLatency } from '../../../server/health/rise-fall.ts'
 import { INITIAL_HEALTH, type ProbeResult, type RiseFall, type TargetHealth } from '../../../server/health/types.ts'
 import { seededRandom } from '../../support/random.ts'
 
@@ -81,5 +81,16 @@ describe('LB pairs', () => {
     ['one node never reported: not down', [node('a', 'up', 'FAULT'), node('b', 'up')], { degraded: true, down: false }],
   ])('%s', (_name, nodes, expected) => {
     expect(pairStatus(nodes)).toMatchObject(expected)
+  })
+})
+
+describe('nextLatency', () => {
+  it('smooths successful round trips (EWMA, 0.3 for the newest); a failure keeps it', () => {
+    const ok = (ms: number): ProbeResult => ({ ok: true, ms })
+    let latency = nextLatency(undefined, ok(10))
+    expect(latency).toBe(10)
+    latency = nextLatency(latency, ok(110))
+    expect(latency).toBeCloseTo(40)
+    expect(nextLatency(latency, { ok: false, ms: 800, reason: 'timeout', detail: 'no answer' })).toBeCloseTo(40)
   })
 })

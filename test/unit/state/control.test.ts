@@ -158,7 +158,7 @@ function fakeReplicas(steps: string[]): Replicas & { followed: Snapshot[]; relea
   }
 }
 
-const down = (at: number): TargetHealth => ({ state: 'down', against: 0, last: undefined, lastChange: at, history: [] })
+const down = (at: number): TargetHealth => ({ state: 'down', against: 0, last: undefined, lastChange: at, history: [], latencyMs: undefined })
 const serverTarget = (fakes: Fakes, address: string) => fakes.prober().options.targets.find((t) => t.kind === 'server' && t.address === address)!
 
 describe('start-up', () => {
@@ -368,7 +368,7 @@ function fakeFleet(): Fleet & { peers: Map<string, Map<string, Verdict>>; setLin
 }
 
 describe('in a fleet', () => {
-  const up: TargetHealth = { state: 'up', against: 0, last: undefined, lastChange: 1, history: [] }
+  const up: TargetHealth = { state: 'up', against: 0, last: undefined, lastChange: 1, history: [], latencyMs: undefined }
   const peerSays = (state: 'up' | 'down'): Verdict => ({ state, since: null, reason: state === 'up' ? 'ok' : 'timeout', target: { kind: 'server', address: '192.0.2.10', site: 'tokyo', node: undefined } })
 
   it('peers\' verdicts decide by the fleet rule; with the link lost, this instance\'s own verdicts decide', async () => {
