@@ -14,7 +14,7 @@ import type { Config } from './config/schema.ts'
 import { planServers } from './gslb/tables.ts'
 import { createChecker } from './health/checker.ts'
 import { createLoadPoller } from './load/poller.ts'
-import { DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
+import { DEFAULT_MAX_EXEC_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT } from './health/defaults.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import type { DnsWorkers } from './net/dns-workers.ts'
 import { listenAddress, listenDns, type BoundAddress, type DnsListeners } from './net/listeners.ts'
@@ -91,6 +91,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       targets, previous, onTransitions, onFault, random: Math.random,
       sourceAddress: config.health?.source_address,
       maxInFlight: config.health?.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
+      maxExecInFlight: config.health?.max_exec_in_flight ?? DEFAULT_MAX_EXEC_IN_FLIGHT,
       onProbe: (target, result) => metrics.observeProbe(target, result),
     }),
     loadPoller: createLoadPoller,

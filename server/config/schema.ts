@@ -47,7 +47,7 @@ export type NameLoadConfig = {
 }
 
 export type CheckConfig = {
-  type: 'tcp' | 'http' | 'https' | 'dns'
+  type: 'tcp' | 'http' | 'https' | 'dns' | 'icmp' | 'exec'
   port?: number
   interval_ms?: number
   timeout_ms?: number
@@ -64,6 +64,8 @@ export type CheckConfig = {
   qtype?: 'A' | 'AAAA'
   /** dns: an address the answer must hold. */
   expect?: string
+  /** exec: the program and its arguments; `{address}` is replaced by the target's address. */
+  command?: string[]
 }
 
 /** How the fleet's vantage points' verdicts make one: health/fleet-rule.ts. A number is the share of them that must say up. */
@@ -114,7 +116,7 @@ export type Config = {
   tcp?: { idle_timeout_ms?: number; max_connections?: number; max_per_client?: number; max_buffered_bytes?: number }
   log?: { level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; queries?: boolean }
   geoip?: { database: string; cache?: number }
-  health?: { source_address?: string; max_in_flight?: number; fleet_rule?: FleetRuleConfig }
+  health?: { source_address?: string; max_in_flight?: number; max_exec_in_flight?: number; fleet_rule?: FleetRuleConfig }
   cluster?: ClusterConfig
   checks?: Record<string, CheckConfig>
   sites?: Record<string, SiteConfig>
@@ -175,6 +177,7 @@ export const configSchema = {
       properties: {
         source_address: { type: 'string', format: 'ip' },
         max_in_flight: int(1, 10_000),
+        max_exec_in_flight: int(1, 256),
         fleet_rule: { anyOf: [{ enum: ['majority', 'any', 'all'] }, { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }] },
       },
     },
@@ -214,7 +217,7 @@ export const configSchema = {
         additionalProperties: false,
         required: ['type'],
         properties: {
-          type: { enum: ['tcp', 'http', 'https', 'dns'] },
+          type: { enum: ['tcp', 'http', 'https', 'dns', 'icmp', 'exec'] },
           port: int(1, 65535),
           interval_ms: int(100, 3_600_000),
           timeout_ms: int(10, 60_000),
@@ -230,7 +233,12 @@ export const configSchema = {
           body: { type: 'string', minLength: 1 },
           query: { type: 'string', minLength: 1 },
           qtype: { enum: ['A', 'AAAA'] },
+          command: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
         },
+        // exec runs its command; no other type takes one.
+        if: { properties: { type: { const: 'exec' } } },
+        then: { required: ['command'] },
+        else: { not: { required: ['command'] } },
       },
     },
     sites: {

@@ -3,7 +3,7 @@
 // alive), and transitions handed over in one batch per event-loop turn (not on a timer: a 1 s
 // batch, as gdnsd has, would eat a third of a 3 s failover budget).
 
-import { runProbe } from './probe.ts'
+import { createProbeRunner } from './probe.ts'
 import { nextDelay, nextHealth } from './rise-fall.ts'
 import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from './types.ts'
 
@@ -14,9 +14,11 @@ export type CheckerOptions = {
   readonly onTransitions: (transitions: readonly Transition[], health: ReadonlyMap<string, TargetHealth>) => void
   readonly sourceAddress: string | undefined
   readonly maxInFlight: number
+  /** exec checks running at once, at most (within maxInFlight). */
+  readonly maxExecInFlight: number
   /** Injected so tests can fix the jitter. */
   readonly random: () => number
-  /** Injected so tests can use a fake probe; production passes runProbe. */
+  /** Injected so tests can use a fake probe; by default, the real probes (probe.ts). */
   readonly probe?: (target: ProbeTarget) => Promise<ProbeResult>
   /** Every probe result, for metrics. */
   readonly onProbe?: (target: ProbeTarget, result: ProbeResult) => void
@@ -37,7 +39,8 @@ export function createChecker(options: CheckerOptions): Checker {
   const health = new Map<string, TargetHealth>(options.targets.map((t) => [t.id, options.previous.get(t.id) ?? INITIAL_HEALTH]))
   const timers = new Map<string, NodeJS.Timeout>()
   const waiting: (() => void)[] = []
-  const probe = options.probe ?? ((target: ProbeTarget) => runProbe(target, options.sourceAddress))
+  const runner = options.probe ? undefined : createProbeRunner(options.targets, options.sourceAddress, options.maxExecInFlight)
+  const probe = options.probe ?? ((target: ProbeTarget) => runner!.probe(target))
   let inFlight = 0
   let stopped = false
   let pending: Transition[] = []
@@ -105,6 +108,7 @@ export function createChecker(options: CheckerOptions): Checker {
       stopped = true
       for (const timer of timers.values()) clearTimeout(timer)
       timers.clear()
+      runner?.stop()
     },
   }
 }

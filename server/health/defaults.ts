@@ -9,3 +9,5 @@ export const DEFAULT_FALL = 2
 export const DEFAULT_RECHECK_MS = 150
 export const DEFAULT_MAX_IN_FLIGHT = 256
 export const DEFAULT_PORT = { tcp: 80, http: 80, https: 443, dns: 53 } as const
+/** exec checks running at once, at most: each is a process. */
+export const DEFAULT_MAX_EXEC_IN_FLIGHT = 8

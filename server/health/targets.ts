@@ -13,7 +13,8 @@ export function probeTargets(config: Config): ProbeTarget[] {
     const rules = riseFall(check)
     for (const address of siteConfig.vips) targets.push({ id: `server ${address} ${JSON.stringify(check)}`, kind: 'server', address, site, node: undefined, probe: spec, rules })
     const lbCheck = siteConfig.lb_check === undefined ? undefined : config.checks?.[siteConfig.lb_check]
-    const lbSpec: ProbeSpec = lbCheck ? probeSpec(lbCheck) : { type: 'tcp', port: spec.port }
+    // Without an lb_check the nodes get a TCP connect to the check's port; ICMP and exec checks have no port, and are run on the nodes as they are.
+    const lbSpec: ProbeSpec = lbCheck ? probeSpec(lbCheck) : 'port' in spec ? { type: 'tcp', port: spec.port } : spec
     const lbRules = lbCheck ? riseFall(lbCheck) : rules
     for (const [node, address] of Object.entries(siteConfig.lb_pair ?? {})) {
       targets.push({ id: `lb-node ${site}/${node} ${address} ${JSON.stringify(lbCheck ?? spec)}`, kind: 'lb-node', address, site, node, probe: lbSpec, rules: lbRules })
@@ -33,6 +34,8 @@ function riseFall(check: CheckConfig): RiseFall {
 }
 
 function probeSpec(check: CheckConfig): ProbeSpec {
+  if (check.type === 'icmp') return { type: 'icmp' }
+  if (check.type === 'exec') return { type: 'exec', command: check.command ?? [] }
   const port = check.port ?? defaults.DEFAULT_PORT[check.type]
   switch (check.type) {
     case 'tcp':

@@ -15,6 +15,10 @@ export type ProbeSpec =
       readonly verifyTls: boolean
     }
   | { readonly type: 'dns'; readonly port: number; readonly query: string; readonly qtype: 'A' | 'AAAA'; readonly expect: string | undefined }
+  /** ICMP echo, through the one fping process (icmp.ts). */
+  | { readonly type: 'icmp' }
+  /** An operator's command; `{address}` in it is the target's address (exec.ts). */
+  | { readonly type: 'exec'; readonly command: readonly string[] }
 
 /** 'local': the probe could not be made here (EMFILE, ENOBUFS, …); it says nothing about the target. */
 export type ProbeResult =
