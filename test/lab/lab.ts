@@ -33,6 +33,8 @@ function site(name: string, base: number): Site {
 }
 
 export const SITES: readonly Site[] = [site('tokyo', 20), site('osaka', 30), site('frankfurt', 40)]
+/** Each site's HAProxy takes this many sessions at once: its capacity. */
+export const SITE_SESSIONS = 20
 export const ROOT = '10.99.0.2'
 export const NS1 = '10.99.0.11'
 export const NS2 = '10.99.0.12'
@@ -64,7 +66,7 @@ export const lbNamespace = (s: Site, i: number): string => `lab-${s.name}-lb${i 
 export const backendNamespace = (s: Site, i: number): string => `lab-${s.name}-be${i + 1}`
 
 export function ensureLabPackages(): void {
-  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', etcd: 'etcd-server', etcdctl: 'etcd-client' })
+  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', etcd: 'etcd-server', etcdctl: 'etcd-client', fping: 'fping' })
 }
 
 export function isRoot(): boolean {
@@ -242,18 +244,26 @@ function sites(): void {
       const node = `${s.name}-lb${i + 1}`
       const dir = join(LAB_DIR, node)
       mkdirSync(dir, { recursive: true })
+      // The web frontend's maxconn is the site's capacity Signpost reads (stats on :8404); a
+      // client that goes frees its session at once (abortonclose), so load ends when it does.
       writeFileSync(join(dir, 'haproxy.cfg'), `global
   maxconn 512
 defaults
   mode http
   timeout connect 500ms
-  timeout client 5s
-  timeout server 5s
+  timeout client 10s
+  timeout server 10s
   retries 3
   option redispatch
+  option abortonclose
 frontend web
   bind :80
+  maxconn ${SITE_SESSIONS}
   default_backend app
+frontend stats
+  bind :8404
+  stats enable
+  stats uri /stats
 backend app
   option httpchk GET /
 ${s.backends.map((b, n) => `  server be${n + 1} ${b}:8080 check inter 500 fall 1 rise 1`).join('\n')}

@@ -3,9 +3,9 @@
 // sharing a 3-member etcd cluster. Each scenario logs what it measured.
 // Runs as root only (network namespaces); otherwise skipped with the reason.
 
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, digFromClient, down, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
+import { admin, digFromClient, down, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
 
 const [TOKYO, OSAKA, FRANKFURT] = SITES as [(typeof SITES)[number], (typeof SITES)[number], (typeof SITES)[number]]
 const ALL_VIPS = SITES.map((s) => s.vip).sort()
@@ -190,4 +190,57 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
     await until(async () => !(await digFromClient(NS1, 'www.example.test')).includes(OSAKA.vip), 2000, 'ns1 follows ns2 after the outage')
     await admin(NS1, 'PUT', '/v1/sites/osaka/state', { state: 'enabled', reason: 'lab scenario 10 done' })
   })
+
+  it('11. tokyo\'s HAProxy fills to its session limit: its share of answers falls to ≤ 10% within 5 s, and comes back when the load stops', async () => {
+    const share = async (): Promise<number> => {
+      let first = 0
+      const QUERIES = 12
+      for (let i = 0; i < QUERIES; i++) if ((await inNamespace('lab-client', 'dig', ['+short', '+time=1', '+tries=1', `@${NS1}`, 'www.example.test', 'A'])).split('\n')[0] === TOKYO.vip) first++
+      return first / QUERIES
+    }
+    const series: string[] = []
+    const sample = async (phase: string, started: number): Promise<number> => {
+      const value = await share()
+      series.push(`${phase} +${((Date.now() - started) / 1000).toFixed(1)} s: ${(value * 100).toFixed(0)}%`)
+      return value
+    }
+    const before = await sample('idle', Date.now())
+    expect(before).toBeGreaterThan(0.2)
+    // A bounded load: 30 clients in the client namespace, each holding a session on /slow for up to 9 s.
+    const load = spawn('ip', ['netns', 'exec', 'lab-client', 'sh', '-c', `for i in $(seq 30); do curl -s -o /dev/null --max-time 9 http://${TOKYO.vip}/slow & done; wait`], { detached: true, stdio: 'ignore' })
+    const loadedAt = Date.now()
+    try {
+      const shed = await until(async () => (await sample('loaded', loadedAt)) <= 0.1, 5000, 'tokyo\'s share falls to 10%')
+      record('HAProxy full → tokyo\'s share of answers ≤ 10%', shed)
+      await holds(async () => (await sample('loaded', loadedAt)) <= 0.1, 2000, 'tokyo stays out while its HAProxy is full')
+      const view = (await admin(NS1, 'GET', '/v1/sites/tokyo')) as { load: { utilisation: number; haproxy: { sessions: number; limit: number }; shedding: string[] } }
+      expect(view.load.haproxy.limit).toBe(SITE_SESSIONS)
+      expect(view.load.shedding).toEqual(['www.example.test.'])
+      // ns2 reads the same HAProxy and decides the same.
+      expect(await digFromClient(NS2, 'www.example.test')).not.toContain(TOKYO.vip)
+    } finally {
+      process.kill(-load.pid!, 'SIGKILL')
+    }
+    const stoppedAt = Date.now()
+    record('load stops → tokyo answered again', await until(async () => (await sample('stopped', stoppedAt)) > 0.2, 10_000, 'tokyo\'s share returns'))
+    console.log(`lab: tokyo's share of first answers over time: ${series.join(', ')}`)
+  })
+
+  it('12. frankfurt is checked by ICMP only: with both its LB links down it leaves the answers; links up, it returns', async () => {
+    await Promise.all([setLink(lbNamespace(FRANKFURT, 0), 'down'), setLink(lbNamespace(FRANKFURT, 1), 'down')])
+    try {
+      const gone = async (server: string) => !(await digFromClient(server, 'www.example.test')).includes(FRANKFURT.vip)
+      const [ns1Ms, ns2Ms] = await Promise.all([NS1, NS2].map((server) => until(() => gone(server), 10_000, `frankfurt leaves ${server}`)))
+      record('ICMP: links down → frankfurt withdrawn at ns1', ns1Ms!)
+      record('ICMP: links down → frankfurt withdrawn at ns2', ns2Ms!)
+      const server = ((await admin(NS1, 'GET', `/v1/servers/${FRANKFURT.vip}`)) as { lastProbe: { ok: boolean; detail?: string } })
+      expect(server.lastProbe).toMatchObject({ ok: false, detail: expect.stringContaining('no echo reply') })
+    } finally {
+      await Promise.all([setLink(lbNamespace(FRANKFURT, 0), 'up'), setLink(lbNamespace(FRANKFURT, 1), 'up')])
+    }
+    const upAt = Date.now()
+    await until(async () => (await digFromClient(NS1, 'www.example.test')).includes(FRANKFURT.vip), 15_000, 'frankfurt back by ICMP')
+    record('ICMP: links up → frankfurt answered again', Date.now() - upAt)
+  })
 })
+
