@@ -24,11 +24,16 @@ export type PingerOptions = {
 
 const REPLY = /^(\S+)\s+: \[\d+\], \d+ bytes, ([\d.]+) ms/
 const RESTART_MS = 1000
+/** fping sends one packet every `-i` ms across all targets (its default, 10, is 100 targets a second); 1 is its floor. */
+const FPING_DEFAULT_SPACING_MS = 10
 
 export function startPinger(options: PingerOptions): Pinger {
   const replies = new Map<string, { at: number; ms: number }>()
   const waiters = new Map<string, (() => void)[]>()
-  const freshFor = options.periodMs + options.timeoutMs
+  // Spread a period's requests over the period, so every target is asked once per period.
+  const spacingMs = Math.max(1, Math.min(FPING_DEFAULT_SPACING_MS, Math.floor(options.periodMs / Math.max(1, options.addresses.length))))
+  // Past 1 ms × targets a round is longer than the period: a reply is fresh for one round then.
+  const freshFor = Math.max(options.periodMs, spacingMs * options.addresses.length) + options.timeoutMs
   let child: ChildProcess | undefined
   let startedAt = 0
   let unavailable: string | undefined
@@ -37,7 +42,7 @@ export function startPinger(options: PingerOptions): Pinger {
   const run = (): void => {
     if (stopped) return
     startedAt = performance.now()
-    const args = ['-l', '-e', '-p', String(options.periodMs), '-t', String(options.timeoutMs), ...(options.sourceAddress ? ['-S', options.sourceAddress] : []), ...options.addresses]
+    const args = ['-l', '-e', '-i', String(spacingMs), '-p', String(options.periodMs), '-t', String(options.timeoutMs), ...(options.sourceAddress ? ['-S', options.sourceAddress] : []), ...options.addresses]
     const next = spawn('fping', args, { stdio: ['ignore', 'pipe', 'ignore'] })
     child = next
     let buffered = ''
