@@ -2,6 +2,7 @@
 // this VIP" never disagrees with what dig sees.
 
 import { effectiveAdminState, effectiveWeight, eligibility } from '../gslb/eligibility.ts'
+import { scaledWeight } from '../gslb/load.ts'
 import type { Server } from '../gslb/types.ts'
 import { lbNodeProbes, siteStatus, type LbEvents } from './health-view.ts'
 import type { ProbeTarget, TargetHealth } from '../health/types.ts'
@@ -64,7 +65,12 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
         maxAnswers: name.maxAnswers,
         v4: family('v4'),
         v6: family('v6'),
-        servers: name.servers.map((s) => ({ address: s.address, site: s.site, weight: effectiveWeight(s, name.weights.get(s.site) ?? 1, snapshot.gslb.admin), eligibility: eligibility(s, health, snapshot.gslb.admin) })),
+        servers: name.servers.map((s) => {
+          const weight = effectiveWeight(s, name.weights.get(s.site) ?? 1, snapshot.gslb.admin)
+          // Under scale, the weight the answers use: the operator's or configured one × the site's headroom.
+          const scaled = name.load.mode === 'scale' ? { loadWeight: Math.round(scaledWeight(weight, snapshot.gslb.load.sites.get(s.site), name.load.floor) * 100) / 100 } : {}
+          return { address: s.address, site: s.site, weight, ...scaled, eligibility: eligibility(s, health, snapshot.gslb.admin) }
+        }),
       }
     }),
     sites: [...config.sites.values()].map((site) => {

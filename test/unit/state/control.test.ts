@@ -418,6 +418,7 @@ describe('load', () => {
     expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
     fakes.reading('tokyo', good(0.95))
     expect(answering()).toEqual(['198.51.100.10'])
+    expect(fakes.plane.control.status().names[0]?.v4).toMatchObject({ reason: 'healthy', answering: ['198.51.100.10'], shed: ['tokyo'] })
     expect(fakes.events).toMatchObject([{ type: 'load', name: 'www.ctl.test.', site: 'tokyo', shedding: true, utilisation: 0.95 }])
     fakes.reading('tokyo', good(0.8))
     expect(answering()).toEqual(['198.51.100.10'])
@@ -426,6 +427,7 @@ describe('load', () => {
     expect(fakes.events.map((e) => e['shedding'])).toEqual([true, false])
     const status = fakes.plane.control.status()
     expect(status.sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: 0.5, stale: false, shedding: [] })
+    expect(status.names[0]).toMatchObject({ load: 'shed', v4: { shed: [] } })
   })
 
   it('a failed read keeps the last good reading until it is stale (3 intervals); then the site answers as without load', async () => {
@@ -440,5 +442,11 @@ describe('load', () => {
     expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
     expect(fakes.plane.control.status().sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: null, stale: true })
   })
-})
 
+  it('under scale, status shows the weight the answers use beside the configured one', async () => {
+    writeFileSync(join(dir, 'signpost.yaml'), LOAD_CONFIG.replace('load: { mode: shed }', 'load: { mode: scale, floor: 0.1 }'))
+    const fakes = await makePlane()
+    fakes.reading('tokyo', good(0.75))
+    expect(fakes.plane.control.status().names[0]?.servers.map((s) => [s.site, s.weight, 'loadWeight' in s ? s.loadWeight : undefined])).toEqual([['tokyo', 1, 0.25], ['osaka', 1, 1]])
+  })
+})
