@@ -19,12 +19,13 @@ export type LoadPoller = {
 
 export type LoadPollerOptions = {
   readonly targets: readonly LoadTarget[]
+  /** Readings carried over from the poller before (a reload), by site: a reload never forgets a busy site. */
+  readonly previous: ReadonlyMap<string, SiteReadings>
   /** The LB node keepalived last called MASTER at `site`, if any. */
   readonly masterOf: (site: string) => string | undefined
   /** The slowest smoothed probe round trip among `site`'s VIPs, in ms, if any probe answered yet. */
   readonly latencyOf: (site: string) => number | undefined
   readonly onReading: (site: string, reading: LoadReading) => void
-  readonly random: () => number
 }
 
 const NODE = '{node}'
@@ -68,8 +69,12 @@ export async function readLoad(target: LoadTarget, master: string | undefined, l
   return good.reduce((a, b) => (b.utilisation > a.utilisation ? b : a))
 }
 
-export function createLoadPoller(options: LoadPollerOptions): LoadPoller {
-  const latest = new Map<string, SiteReadings>()
+/** `random` spreads the timers (injected so tests can fix it). */
+export function createLoadPoller(options: LoadPollerOptions, random: () => number = Math.random): LoadPoller {
+  const latest = new Map<string, SiteReadings>(options.targets.flatMap((t) => {
+    const kept = options.previous.get(t.site)
+    return kept ? [[t.site, kept] as const] : []
+  }))
   const timers = new Map<string, NodeJS.Timeout>()
   let stopped = false
   const schedule = (target: LoadTarget, delay: number): void => {
@@ -79,13 +84,13 @@ export function createLoadPoller(options: LoadPollerOptions): LoadPoller {
         if (stopped) return
         latest.set(target.site, { last: reading, good: reading.ok ? reading : latest.get(target.site)?.good })
         options.onReading(target.site, reading)
-        schedule(target, target.intervalMs * (0.9 + 0.2 * options.random()))
+        schedule(target, target.intervalMs * (0.9 + 0.2 * random()))
       })
     }, delay)
     timer.unref()
     timers.set(target.site, timer)
   }
-  for (const target of options.targets) schedule(target, target.intervalMs * options.random())
+  for (const target of options.targets) schedule(target, target.intervalMs * random())
   return {
     latest: () => latest,
     stop() {

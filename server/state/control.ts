@@ -21,10 +21,7 @@ import { probeTargets } from '../health/targets.ts'
 import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from '../health/types.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { QueryTotals } from '../metrics/query-counts.ts'
-import { sameLoad } from '../gslb/load.ts'
 import type { LoadPoller, LoadPollerOptions } from '../load/poller.ts'
-import { loadTargets } from '../load/targets.ts'
-import type { LoadTarget } from '../load/types.ts'
 import { buildSnapshot, withAdmin, withHealth, withLoad, type Snapshot } from '../query/snapshot.ts'
 import { createStore, type Store } from '../query/store.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
@@ -35,9 +32,9 @@ import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type Tim
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
-import { loadView, siteLoads } from './load-view.ts'
 import type { Inputs, LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
+import { createSiteLoad } from './site-load.ts'
 import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './settings.ts'
 
 export { parseServerAddress } from '../common/address.ts'
@@ -227,32 +224,29 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     faultsLoggedAt = now
   }
   // Load: the sites' readings become the snapshot's LoadView (utilisation, and who sheds per name).
-  let loadTargetsNow: readonly LoadTarget[] = []
-  let loadPoller: LoadPoller | undefined
   const siteLoadLog = logger.child({ component: 'site-load' })
-  const masterOf = (site: string): string | undefined => {
-    const events = lbEvents()
-    return inputs.gslb.sites.get(site)?.lbPair.find((n) => events.get(`${site}/${n.name}`) === 'MASTER')?.name
-  }
-  const latencyOf = (site: string): number | undefined => {
-    const own = prober?.health()
-    const latencies = targets.filter((t) => t.kind === 'server' && t.site === site).flatMap((t) => own?.get(t.id)?.latencyMs ?? [])
-    return latencies.length > 0 ? Math.max(...latencies) : undefined
-  }
-  const publishLoad = (): void => {
-    const { view, changes } = loadView(inputs.gslb.names, loadTargetsNow, loadPoller?.latest() ?? new Map(), store.current.gslb.load, deps.now().getTime())
-    if (sameLoad(view, store.current.gslb.load)) return
-    swap((current) => withLoad(current, view))
-    for (const change of changes) {
-      siteLoadLog.info(change, change.shedding ? 'site sheds load: no new clients for this name' : 'site takes new clients again')
-      emit({ type: 'load', at: deps.now().toISOString(), ...change })
-    }
-  }
-  const restartLoad = (config: Config): void => {
-    loadPoller?.stop()
-    loadTargetsNow = loadTargets(config)
-    loadPoller = deps.loadPoller({ targets: loadTargetsNow, masterOf, latencyOf, onReading: publishLoad, random: Math.random })
-  }
+  const siteLoad = createSiteLoad({
+    poller: deps.loadPoller,
+    names: () => inputs.gslb.names,
+    current: () => store.current.gslb.load,
+    masterOf: (site) => {
+      const events = lbEvents()
+      return inputs.gslb.sites.get(site)?.lbPair.find((n) => events.get(`${site}/${n.name}`) === 'MASTER')?.name
+    },
+    latencyOf: (site) => {
+      const own = prober?.health()
+      const latencies = targets.filter((t) => t.kind === 'server' && t.site === site).flatMap((t) => own?.get(t.id)?.latencyMs ?? [])
+      return latencies.length > 0 ? Math.max(...latencies) : undefined
+    },
+    publish(view, changes) {
+      swap((current) => withLoad(current, view))
+      for (const change of changes) {
+        siteLoadLog.info(change, change.shedding ? 'site sheds load: no new clients for this name' : 'site takes new clients again')
+        emit({ type: 'load', at: deps.now().toISOString(), ...change })
+      }
+    },
+    now: () => deps.now().getTime(),
+  })
 
   const restartProbes = async (config: Config): Promise<void> => {
     const previous = prober?.health() ?? new Map<string, TargetHealth>()
@@ -264,7 +258,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     publishHealth()
   }
   await restartProbes(inputs.config)
-  restartLoad(inputs.config)
+  siteLoad.restart(inputs.config)
 
   const reload = async (): Promise<ReloadResult> => {
     const result = await deps.load()
@@ -285,7 +279,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     logZones(loadLog, inputs.zones)
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load))
     await restartProbes(inputs.config)
-    restartLoad(inputs.config)
+    siteLoad.restart(inputs.config)
     announce()
     const zones = describeZones(inputs.zones)
     const changes = reloadChanges(previous, inputs)
@@ -353,7 +347,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
-    status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoads(loadTargetsNow, loadPoller?.latest() ?? new Map(), store.current.gslb.load, inputs.gslb.names, deps.now().getTime()), fleetStatus()),
+    status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()),
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))
@@ -380,7 +374,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     },
     stop() {
       prober?.stop()
-      loadPoller?.stop()
+      siteLoad.stop()
     },
   }
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { haproxyLoad } from '../../../server/load/haproxy-csv.ts'
 import { jsonLoad } from '../../../server/load/json-load.ts'
+import { createLoadPoller } from '../../../server/load/poller.ts'
 
 // As HAProxy 2.6 writes it (`/stats;csv`), with the columns cut after rtime for the test's sake.
 const CSV = `# pxname,svname,qcur,qmax,scur,smax,slim,stot,status,rtime
@@ -40,5 +41,15 @@ describe('jsonLoad', () => {
     ['not json', 'load', { ok: false, problem: 'the reply is not JSON' }],
   ])('%s at %s', (text, field, expected) => {
     expect(jsonLoad(text, field)).toEqual(expected)
+  })
+})
+
+describe('createLoadPoller', () => {
+  it('starts with the readings of the poller before it (a reload never forgets a busy site), for the sites it still reads', () => {
+    const target = { site: 'tokyo', signal: { type: 'http_json' as const, url: 'http://127.0.0.1:9/load', field: 'load' }, nodes: [], intervalMs: 60_000, timeoutMs: 100 }
+    const kept = { last: { ok: true as const, utilisation: 0.95, at: 1, from: 'x' }, good: { ok: true as const, utilisation: 0.95, at: 1, from: 'x' } }
+    const poller = createLoadPoller({ targets: [target], previous: new Map([['tokyo', kept], ['gone', kept]]), masterOf: () => undefined, latencyOf: () => undefined, onReading: () => undefined }, () => 0.5)
+    expect([...poller.latest()]).toEqual([['tokyo', kept]])
+    poller.stop()
   })
 })
