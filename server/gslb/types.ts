@@ -64,9 +64,10 @@ export type NameLoad =
   | { readonly mode: 'shed'; readonly shedAbove: number; readonly returnBelow: number }
 
 /**
- * Load as the answers use it: each site's utilisation (0-1) where a fresh reading says it (a site
- * missing here is unknown, which changes nothing), and per GSLB name key in shed mode, the sites
- * shedding now (decided with hysteresis from one reading to the next: gslb/load.ts nextShedding).
+ * Load as the answers use it: the utilisation (0-1) of the sites a `scale` name weighs, where a
+ * fresh reading says it (a site missing here is answered as without load), and per GSLB name key
+ * in shed mode, the sites shedding now (decided with hysteresis from one reading to the next:
+ * gslb/load.ts nextShedding).
  */
 export type LoadView = {
   readonly sites: ReadonlyMap<string, number>

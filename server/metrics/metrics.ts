@@ -23,6 +23,8 @@ export type Metrics = {
   countSnapshot(): void
   /** In a fleet: gauges read from `read` when scraped. */
   watchFleet(read: () => FleetGauges): void
+  /** Each site's fresh utilisation, read when scraped. */
+  watchSiteLoad(read: () => ReadonlyMap<string, number>): void
 }
 
 /** What the fleet gauges show: the link to etcd, who is in the fleet, and the writes this instance sent. */
@@ -31,6 +33,7 @@ export type FleetGauges = { readonly connected: boolean; readonly members: numbe
 export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPlan) => readonly string[] | undefined): Metrics {
   const registry = new Registry()
   let fleet: (() => FleetGauges) | undefined
+  let siteLoad: () => ReadonlyMap<string, number> = () => new Map()
   const queries = createQueryCounter(servers)
   const totals = emptyTotals()
   const byThread = new Map<string, number>()
@@ -83,7 +86,7 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     name: 'signpost_site_load_utilisation', help: 'Each site\'s load from its signal, 0 idle to 1 full (sites with a fresh reading only)', labelNames: ['site'], registers: [registry],
     collect() {
       this.reset()
-      for (const [site, utilisation] of current().gslb.load.sites) this.set({ site }, utilisation)
+      for (const [site, utilisation] of siteLoad()) this.set({ site }, utilisation)
     },
   })
   new Gauge({
@@ -122,6 +125,9 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
     countSnapshot() {
       snapshots.inc()
+    },
+    watchSiteLoad(read) {
+      siteLoad = read
     },
     watchFleet(read) {
       if (fleet) return void (fleet = read)

@@ -328,6 +328,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     }
   }
 
+  metrics.watchSiteLoad(() => new Map([...siteLoad.status()].flatMap(([site, load]) => (load.utilisation === null ? [] : [[site, load.utilisation] as const]))))
   fleet?.onChange(publishHealth)
   if (fleet) metrics.watchFleet(() => ({ connected: fleet.link().connected, members: fleet.members().length, writes: fleet.writes() }))
   announce()

@@ -425,8 +425,12 @@ describe('load', () => {
     fakes.reading('tokyo', good(0.5))
     expect(answering()).toEqual(['192.0.2.10', '198.51.100.10'])
     expect(fakes.events.map((e) => e['shedding'])).toEqual([true, false])
+    // A reading that changes no answer makes no snapshot (a snapshot rebuilds tables and empties the name caches).
+    const quiet = fakes.plane.store.current
+    fakes.reading('tokyo', good(0.55))
+    expect(fakes.plane.store.current).toBe(quiet)
     const status = fakes.plane.control.status()
-    expect(status.sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: 0.5, stale: false, shedding: [] })
+    expect(status.sites.find((s) => s.name === 'tokyo')?.load).toMatchObject({ utilisation: 0.55, stale: false, shedding: [] })
     expect(status.names[0]).toMatchObject({ load: 'shed', v4: { shed: [] } })
   })
 
@@ -448,5 +452,11 @@ describe('load', () => {
     const fakes = await makePlane()
     fakes.reading('tokyo', good(0.75))
     expect(fakes.plane.control.status().names[0]?.servers.map((s) => [s.site, s.weight, 'loadWeight' in s ? s.loadWeight : undefined])).toEqual([['tokyo', 1, 0.25], ['osaka', 1, 1]])
+    // Under scale, a new snapshot only when the headroom moves by a step (5%).
+    const before = fakes.plane.store.current
+    fakes.reading('tokyo', good(0.76))
+    expect(fakes.plane.store.current).toBe(before)
+    fakes.reading('tokyo', good(0.8))
+    expect(fakes.plane.store.current).not.toBe(before)
   })
 })
