@@ -2,7 +2,7 @@
 // utilisation counts while its last good reading is at most STALE_INTERVALS intervals old; older
 // or none is unknown. Shedding moves by gslb/load.ts nextShedding, from the previous view, for
 // every name in shed mode. The view keeps a utilisation only for sites a `scale` name weighs, and
-// in steps of SCALE_STEP: every new view is a new snapshot (tables rebuilt, workers sent it, name
+// in SCALE_STEPS steps: every new view is a new snapshot (tables rebuilt, workers sent it, name
 // caches started afresh), so a reading that changes no answer must not make one.
 
 import { nextShedding } from '../gslb/load.ts'
@@ -12,8 +12,8 @@ import { STALE_INTERVALS } from '../load/targets.ts'
 import type { LoadTarget } from '../load/types.ts'
 import type { SiteLoadStatus } from './explain.ts'
 
-/** The utilisation `scale` weighs with, rounded to this: 20 steps of headroom are plenty for a weight. */
-export const SCALE_STEP = 0.05
+/** The utilisation `scale` weighs with is rounded to 1/20ths (5%): 20 steps of headroom are plenty for a weight. */
+export const SCALE_STEPS = 20
 
 /** A site starting or stopping to shed for a name. */
 export type ShedChange = { readonly name: string; readonly site: string; readonly shedding: boolean; readonly utilisation: number | undefined }
@@ -30,7 +30,7 @@ export function loadView(names: readonly GslbName[], targets: readonly LoadTarge
     if (u !== undefined) fresh.set(target.site, u)
   }
   const weighed = new Set(names.filter((n) => n.load.mode === 'scale').flatMap((n) => n.servers.map((s) => s.site)))
-  const sites = new Map([...fresh].filter(([site]) => weighed.has(site)).map(([site, u]) => [site, Math.round(u / SCALE_STEP) * SCALE_STEP]))
+  const sites = new Map([...fresh].filter(([site]) => weighed.has(site)).map(([site, u]) => [site, Math.round(u * SCALE_STEPS) / SCALE_STEPS]))
   const shedding = new Map<string, ReadonlySet<string>>()
   const changes: ShedChange[] = []
   for (const name of names) {
