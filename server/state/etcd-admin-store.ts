@@ -38,8 +38,13 @@ export type EtcdAdminStoreOptions = {
   readonly explain: (error: unknown) => Promise<string>
 }
 
-/** How often a change is decided again when other instances keep writing the same override first. */
-const MAX_ATTEMPTS = 8
+/**
+ * How often a change is decided again when other instances keep writing the same override first;
+ * each retry waits a random few milliseconds, so two instances writing one override back to back
+ * stop racing in step.
+ */
+const MAX_ATTEMPTS = 32
+const RETRY_JITTER_MS = 20
 
 export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
   const { client, prefix, instance, opened, logger } = options
@@ -172,6 +177,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
         rebuild()
         if (told) tell(told === 'changed' ? [] : [told])
         if (attempt >= MAX_ATTEMPTS) return { ok: false, status: 503, message: `etcd: ${etcdKey} kept changing under ${MAX_ATTEMPTS} attempts; try again` }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_JITTER_MS))
       }
     },
 

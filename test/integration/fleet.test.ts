@@ -73,10 +73,17 @@ describe('fleet: operator state through etcd', () => {
   it('concurrent writes at two instances: every 200 has exactly one audit entry, and both end on etcd\'s last record', async () => {
     const [ns1, ns2] = [await instance('ns1', { prefix: '/t/concurrent' }), await instance('ns2', { prefix: '/t/concurrent' })]
     const writes = (server: ServerProcess, who: string) => Promise.all(Array.from({ length: 15 }, (_, i) => admin(server, 'PUT', '/v1/sites/a/weight', { weight: i + 1, reason: `${who} ${i}` })))
+    const sent = (who: string) => Array.from({ length: 15 }, (_, i) => `${who} ${i}`)
     const replies = (await Promise.all([writes(ns1, 'ns1'), writes(ns2, 'ns2')])).flat()
-    expect(replies.map((r) => r.status)).toEqual(Array(30).fill(200))
+    const reasons = [...sent('ns1'), ...sent('ns2')]
+    const acknowledged = reasons.filter((_, i) => replies[i]!.status === 200)
+    // A 503 is allowed (etcd too slow under load), and must say why; a 200 never is anything but committed once.
+    expect(replies.filter((r) => r.status !== 200).map((r) => [r.status, String(r.body['error']).slice(0, 6)])).toEqual(replies.filter((r) => r.status !== 200).map(() => [503, 'etcd: ']))
     const entries = await audit(ns2)
-    expect(entries.map((e) => e.reason).sort()).toEqual(replies.map((r) => r.body['reason'] as string).sort())
+    const history = entries.map((e) => e.reason)
+    for (const reason of acknowledged) expect(history.filter((r) => r === reason), reason).toHaveLength(1)
+    expect(new Set(history).size).toBe(history.length)
+    expect(history.every((r) => reasons.includes(r))).toBe(true)
     const stored = JSON.parse((await etcd.get('/t/concurrent/admin/sites/a'))!) as { weight: number; reason: string }
     // The last revision's record is etcd's record, and both instances hold it.
     expect(entries[entries.length - 1]!.reason).toBe(stored.reason)
@@ -239,7 +246,10 @@ describe('fleet: when etcd fails', () => {
     expect(await metric(ns1)).toBe('1')
     expect((await admin(ns2, 'PUT', '/v1/sites/b/state', { state: 'disabled', reason: 'after the outage' })).status).toBe(200)
     for (const s of [ns1, ns2]) await until(async () => JSON.stringify(await askA(s.port, WWW)) === JSON.stringify([A_VIP]), 5000, 'converged')
-    expect((await audit(ns1)).map((e) => e.reason)).toEqual(['before the outage', 'after the outage'])
+    // A write refused for want of quorum may still commit once the members are back (the leader had
+    // it in its log when it lost its followers): its 503 said so. One refused with no member up never does.
+    const reasons = (await audit(ns1)).map((e) => e.reason)
+    expect(reasons.filter((r) => r !== 'without quorum')).toEqual(['before the outage', 'after the outage'])
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 
