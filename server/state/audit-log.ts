@@ -1,6 +1,7 @@
 // Append-only JSON lines, one per operator change: time, who, what, old → new, why. fsync'd.
 
 import { existsSync, readFileSync } from 'node:fs'
+import { parseJson } from '../common/json.ts'
 import { writeSynced } from './synced-write.ts'
 
 export type AuditEntry = {
@@ -26,10 +27,7 @@ export function readAudit(path: string, limit: number): AuditEntry[] {
   if (!existsSync(path)) return []
   const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean)
   return lines.slice(-limit).flatMap((line) => {
-    try {
-      return [JSON.parse(line) as AuditEntry]
-    } catch {
-      return []
-    }
+    const entry = parseJson(line)
+    return entry === undefined ? [] : [entry as AuditEntry]
   })
 }

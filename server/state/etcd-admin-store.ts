@@ -9,6 +9,7 @@
 import type { Etcd3 } from 'etcd3'
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
+import { parseJson } from '../common/json.ts'
 import type { Change, Entry } from '../fleet/watched-prefix.ts'
 import { adminTarget, type AdminFile, type AdminRecord, type AdminStore, type RemoteAdminChange } from './admin-state.ts'
 import { recordProblem, writeStateFile, type OpenStateFile } from './admin-state-file.ts'
@@ -260,12 +261,4 @@ function newWriteId(instance: string): string {
 function splitKey(key: string): [section: string, name: string] {
   const slash = key.indexOf('/')
   return [key.slice(0, slash), key.slice(slash + 1)]
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return undefined
-  }
 }

@@ -12,6 +12,7 @@
 
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
+import { parseJson } from '../common/json.ts'
 import { connectEtcd, etcdDiagnosis, type EtcdSettings } from '../fleet/etcd-client.ts'
 import { holdLeasedKeys } from '../fleet/leased-keys.ts'
 import { watchPrefix, type Change, type Entry } from '../fleet/watched-prefix.ts'
@@ -239,12 +240,4 @@ const LB_STATES: ReadonlySet<unknown> = new Set(['MASTER', 'BACKUP', 'FAULT', 'S
 
 function hasState(value: unknown, states: ReadonlySet<unknown>): boolean {
   return typeof value === 'object' && value !== null && states.has((value as { state?: unknown }).state)
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    return undefined
-  }
 }

@@ -21,7 +21,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/metrics': ['server/dns', 'server/gslb', 'server/health', 'server/health/probes', 'server/query'],
   'server/net': ['server/common', 'server/dns', 'server/dns/wire', 'server/geo', 'server/gslb', 'server/metrics', 'server/query', 'server/zone'],
   'server/fleet': ['server/common', 'server/config'],
-  'server/load': ['server/config'],
+  'server/load': ['server/common', 'server/config'],
   'server/state': ['server/common', 'server/config', 'server/dns', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/load', 'server/metrics', 'server/query', 'server/zone'],
   admin: ['server/state'],
   // The entry points (main, start, check, log) wire everything together.
