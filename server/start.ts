@@ -94,7 +94,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
       maxExecInFlight: config.health?.max_exec_in_flight ?? DEFAULT_MAX_EXEC_IN_FLIGHT,
       onProbe: (target, result) => metrics.observeProbe(target, result),
     }),
-    loadPoller: (options) => createLoadPoller(options),
+    loadPoller: createLoadPoller,
     settings: options.settings,
     readSettings: options.readSettings,
     setLogLevel: options.setLogLevel,

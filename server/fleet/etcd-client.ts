@@ -7,7 +7,9 @@ import { dirname, resolve } from 'node:path'
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry } from 'cockatiel'
 import { Etcd3, type IOptions } from 'etcd3'
 import { DEFAULT_ETCD_PASSWORD_ENV, DEFAULT_ETCD_TIMEOUT_MS, DEFAULT_LEASE_TTL_S } from '../config/defaults.ts'
-import type { ClusterConfig } from '../config/schema.ts'
+import { instanceName, type ClusterConfig } from '../config/schema.ts'
+
+const INSTANCE_NAME = new RegExp(instanceName.pattern)
 
 export type EtcdSettings = {
   readonly instance: string
@@ -53,7 +55,8 @@ export function etcdSettings(cluster: ClusterConfig, configFile: string | undefi
     options.auth = { username: etcd.username, password }
   }
   const name = instance ?? cluster.instance ?? hostname()
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) return { ok: false, message: `instance name '${name}' must be letters, digits, '.', '_' or '-' (at most 63)` }
+  // The config's own rule, for --instance and the host name too.
+  if (!INSTANCE_NAME.test(name)) return { ok: false, message: `instance name '${name}' must be letters, digits, '.', '_' or '-' (at most 63)` }
   return { ok: true, settings: { instance: name, endpoints: etcd.endpoints, prefix: etcd.prefix, timeoutMs, leaseTtlS: etcd.lease_ttl_s ?? DEFAULT_LEASE_TTL_S, options } }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeEtcdCertificates, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts'
 import { A_VIP, admin, askA, fleetFixture, startInstance, until } from '../support/fleet.ts'
-import type { ServerProcess } from '../support/process.ts'
+import { spawnSignpost, type ServerProcess } from '../support/process.ts'
 
 let etcd: EtcdCluster | undefined
 const started: ServerProcess[] = []
@@ -75,4 +75,10 @@ describe('fleet: etcd with TLS and auth', () => {
     expect(refused.status).toBe(503)
     expect(refused.body['error']).toMatch(/^etcd: refused \(.*authentication failed/)
   })
+
+  it('an instance name that is no etcd key segment is refused at start, as the config refuses it', async () => {
+    const config = fleetFixture(['http://127.0.0.1:9']).config('ns1', { prefix: '/t/name' })
+    await expect(spawnSignpost(['--config', config, '--instance', 'ns1/evil'])).rejects.toThrow(/exited with 3: .*instance name 'ns1\/evil' must be letters, digits/)
+  })
 })
+
