@@ -3,6 +3,7 @@
 // alive), and transitions handed over in one batch per event-loop turn (not on a timer: a 1 s
 // batch, as gdnsd has, would eat a third of a 3 s failover budget).
 
+import { limitInFlight } from './in-flight.ts'
 import { createProbeRunner } from './probe.ts'
 import { nextDelay, nextHealth } from './rise-fall.ts'
 import { INITIAL_HEALTH, type ProbeResult, type ProbeTarget, type TargetHealth, type Transition } from './types.ts'
@@ -38,10 +39,9 @@ const JITTER = 0.1
 export function createChecker(options: CheckerOptions): Checker {
   const health = new Map<string, TargetHealth>(options.targets.map((t) => [t.id, options.previous.get(t.id) ?? INITIAL_HEALTH]))
   const timers = new Map<string, NodeJS.Timeout>()
-  const waiting: (() => void)[] = []
   const runner = options.probe ? undefined : createProbeRunner(options.targets, options.sourceAddress, options.maxExecInFlight)
   const probe = options.probe ?? ((target: ProbeTarget) => runner!.probe(target))
-  let inFlight = 0
+  const inFlight = limitInFlight(options.maxInFlight)
   let stopped = false
   let pending: Transition[] = []
 
@@ -51,27 +51,8 @@ export function createChecker(options: CheckerOptions): Checker {
     if (batch.length > 0 && !stopped) options.onTransitions(batch, health)
   }
 
-  const slot = async (): Promise<void> => {
-    if (inFlight < options.maxInFlight) {
-      inFlight++
-      return
-    }
-    await new Promise<void>((resolve) => waiting.push(resolve))
-    inFlight++
-  }
-  const release = (): void => {
-    inFlight--
-    waiting.shift()?.()
-  }
-
   const probeOnce = async (target: ProbeTarget): Promise<void> => {
-    await slot()
-    let result: ProbeResult
-    try {
-      result = await probe(target)
-    } finally {
-      release()
-    }
+    const result = await inFlight.run(() => probe(target))
     if (stopped) return
     if (!result.ok && result.reason === 'local') options.onFault?.(target, result)
     else options.onProbe?.(target, result)

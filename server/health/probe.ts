@@ -1,6 +1,7 @@
 // Runs the probe a target's spec asks for. What probes share lives here: the one fping process
 // for every ICMP target, and the bound on exec checks running at once.
 
+import { limitInFlight } from './in-flight.ts'
 import { probeDns } from './probes/dns.ts'
 import { createExecRunner } from './probes/exec.ts'
 import { probeHttp } from './probes/http.ts'
@@ -21,7 +22,8 @@ export function createProbeRunner(targets: readonly ProbeTarget[], sourceAddress
     timeoutMs: Math.max(...icmp.map((t) => t.rules.timeoutMs)),
     sourceAddress,
   })
-  const exec = createExecRunner(maxExecInFlight)
+  const exec = createExecRunner()
+  const execInFlight = limitInFlight(maxExecInFlight)
   return {
     probe(target) {
       const { probe, rules, address } = target
@@ -36,7 +38,7 @@ export function createProbeRunner(targets: readonly ProbeTarget[], sourceAddress
         case 'icmp':
           return pinger!.probe(address)
         case 'exec':
-          return exec.run(probe.command, address, rules.timeoutMs)
+          return execInFlight.run(() => exec.run(probe.command, address, rules.timeoutMs))
       }
     },
     stop() {

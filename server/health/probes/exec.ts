@@ -1,7 +1,6 @@
 // An operator's own check (keepalived's MISC_CHECK, gdnsd's extmon): run a command with the
 // target's address, exit 0 is up, anything else (or the timeout) is down; what it printed goes
-// into the reason. At most `maxInFlight` run at once, beside the other probes. Each runs in a
-// process group of its own, so a timeout kills what the script started too (a `sleep` under a
+// into the reason (probe.ts bounds how many run at once). Each runs in a process group of its own, so a timeout kills what the script started too (a `sleep` under a
 // shell), not the shell alone.
 
 import { spawn } from 'node:child_process'
@@ -16,22 +15,12 @@ export type ExecRunner = {
   stop(): void
 }
 
-export function createExecRunner(maxInFlight: number): ExecRunner {
-  let running = 0
-  const queue: (() => void)[] = []
+export function createExecRunner(): ExecRunner {
   const groups = new Set<number>()
   return {
-    async run(command, address, timeoutMs) {
-      if (running >= maxInFlight) await new Promise<void>((resolve) => queue.push(resolve))
-      running++
-      const started = performance.now()
-      try {
-        const [file, ...args] = command.map((part) => part.replaceAll('{address}', address))
-        return await runCommand(file!, args, timeoutMs, started, groups)
-      } finally {
-        running--
-        queue.shift()?.()
-      }
+    run(command, address, timeoutMs) {
+      const [file, ...args] = command.map((part) => part.replaceAll('{address}', address))
+      return runCommand(file!, args, timeoutMs, performance.now(), groups)
     },
     stop() {
       for (const pid of groups) killGroup(pid)
