@@ -12,8 +12,9 @@ import net from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startEtcdCluster } from '../test/support/etcd.ts'
-import { A_VIP, B_VIP, admin, askA, fleetFixture, median, startInstance, until } from '../test/support/fleet.ts'
+import { A_VIP, B_VIP, admin, askA, fleetFixture, median, startInstance } from '../test/support/fleet.ts'
 import type { ServerProcess } from '../test/support/process.ts'
+import { until } from '../test/support/wait.ts'
 
 const TRIALS = Number(process.env['TRIALS'] ?? 3)
 const etcd = await startEtcdCluster(3)

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeEtcdCertificates, startEtcdCluster, type EtcdCluster } from '../support/etcd.ts'
-import { A_VIP, admin, askA, fleetFixture, startInstance, until } from '../support/fleet.ts'
+import { A_VIP, admin, askA, fleetFixture, startInstance } from '../support/fleet.ts'
 import { spawnSignpost, type ServerProcess } from '../support/process.ts'
+import { until } from '../support/wait.ts'
 
 let etcd: EtcdCluster | undefined
 const started: ServerProcess[] = []

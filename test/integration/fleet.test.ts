@@ -14,8 +14,9 @@ import { join } from 'node:path'
 import type net from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd.ts'
-import { A_VIP, B_VIP, admin, askA, fleetFixture, median, startInstance, until, type FleetFixture } from '../support/fleet.ts'
+import { A_VIP, B_VIP, admin, askA, fleetFixture, median, startInstance, type FleetFixture } from '../support/fleet.ts'
 import type { ServerProcess } from '../support/process.ts'
+import { until } from '../support/wait.ts'
 
 const WWW = 'www.fleet.test'
 let etcd: EtcdCluster

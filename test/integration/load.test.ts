@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { askA } from '../support/query.ts'
 import { startTestServer } from '../support/server.ts'
-import { until } from '../support/fleet.ts'
+import { until } from '../support/wait.ts'
 
 const BUSY = '192.0.2.10'
 const HAPROXIED = '198.51.100.10'

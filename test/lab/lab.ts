@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ensureDebianPackages } from '../support/debian.ts'
+import { until as waitUntil } from '../support/wait.ts'
 
 const run = promisify(execFile)
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -308,14 +309,9 @@ export function startBackend(s: Site, i: number): void {
   launch(backendNamespace(s, i), `${s.name}-be${i + 1}`, process.execPath, [join(REPO, 'test/lab/backend.ts'), `${s.name}-be${i + 1}`])
 }
 
-/** Polls `check` every 100 ms until it holds; milliseconds it took, or an error after `limitMs`. */
-export async function until(check: () => Promise<boolean>, limitMs: number, what: string): Promise<number> {
-  const started = Date.now()
-  for (;;) {
-    if (await check().catch(() => false)) return Date.now() - started
-    if (Date.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+/** support/wait.ts `until`, polling every 100 ms: each lab check is a process in a namespace. */
+export function until(check: () => Promise<boolean>, limitMs: number, what: string): Promise<number> {
+  return waitUntil(check, limitMs, what, 100)
 }
 
 /** `dig +short` from the client namespace: the A records in the answer, sorted. */

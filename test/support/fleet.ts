@@ -98,16 +98,6 @@ export async function admin(instance: ServerProcess, method: string, path: strin
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
-/** Polls `check` every `everyMs` until it holds; ms it took, or an error after `limitMs`. */
-export async function until(check: () => Promise<boolean>, limitMs: number, what: string, everyMs = 20): Promise<number> {
-  const started = performance.now()
-  for (;;) {
-    if (await check().catch(() => false)) return performance.now() - started
-    if (performance.now() - started > limitMs) throw new Error(`${what}: not within ${limitMs} ms`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
-}
-
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? NaN
