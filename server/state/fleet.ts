@@ -66,9 +66,17 @@ export type Fleet = {
   close(): Promise<void>
 }
 
-/** A target's key in `health/<instance>/`: short and the same at every instance with the same config. */
+const targetKeys = new WeakMap<ProbeTarget, string>()
+
+/**
+ * A target's key in `health/<instance>/`: short and the same at every instance with the same
+ * config. Hashed once per target (targets live until a reload): the fleet's health is worked out
+ * again on every change a peer makes.
+ */
 export function targetKey(target: ProbeTarget): string {
-  return createHash('sha256').update(target.id).digest('hex').slice(0, 20)
+  let key = targetKeys.get(target)
+  if (key === undefined) targetKeys.set(target, (key = createHash('sha256').update(target.id).digest('hex').slice(0, 20)))
+  return key
 }
 
 const LINK_CHECK_MS = 250
