@@ -42,3 +42,16 @@ export function parseServerAddress(text: string): ServerAddressResult {
   if (family === 6 && !text.includes('%')) return { ok: true, address: ipaddr.parse(text).toString() }
   return { ok: false, message: `'${text}' is not an IP address (IPv4 as four decimal numbers from 0 to 255 without leading zeros, or IPv6)` }
 }
+
+/** A network as operators write one (`192.0.2.0/24`, `2001:db8::/32`, or a bare address): its bytes and prefix length. */
+export type Network = { readonly family: 4 | 6; readonly bytes: Uint8Array; readonly bits: number }
+
+export function parseNetwork(text: string): Network | undefined {
+  const [address = '', bits, ...rest] = text.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0 || address.includes('%')) return undefined
+  const max = family === 4 ? 32 : 128
+  const length = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : -1
+  if (length < 0 || length > max) return undefined
+  return { family: family as 4 | 6, bytes: Uint8Array.from(ipaddr.parse(address).toByteArray()), bits: length }
+}

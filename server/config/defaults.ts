@@ -23,3 +23,15 @@ export const DEFAULT_ETCD_TIMEOUT_MS = 1000
 /** An instance's lease: a dead instance's verdicts leave the fleet verdict after at most this. */
 export const DEFAULT_LEASE_TTL_S = 5
 export const DEFAULT_ETCD_PASSWORD_ENV = 'SIGNPOST_ETCD_PASSWORD'
+/**
+ * Response rate limiting (README "Abuse defence" says why these): 20 identical responses a
+ * second per client /24 (or /56) and response class, every 2nd limited one sent back empty with
+ * TC=1, and a prefix that keeps flooding stays limited until it has been under the rate for 5 s.
+ */
+export const DEFAULT_RRL_RESPONSES_PER_SECOND = 20
+export const DEFAULT_RRL_SLIP = 2
+export const DEFAULT_RRL_WINDOW_S = 5
+export const DEFAULT_RRL_IPV4_PREFIX = 24
+export const DEFAULT_RRL_IPV6_PREFIX = 56
+/** Accounting slots per DNS worker (~28 bytes each): ~1.8 MB, however many prefixes send. */
+export const DEFAULT_RRL_TABLE_SIZE = 65_536

@@ -6,7 +6,7 @@ import { isIP } from 'node:net'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
 import type { Problem } from '../common/problem.ts'
-import { parseListenAddress } from '../common/address.ts'
+import { parseListenAddress, parseNetwork } from '../common/address.ts'
 import { configSchema, type Config } from './schema.ts'
 
 /** Where a key path of the config sits, for problems found after validation (cross-checks with zones). */
@@ -17,6 +17,7 @@ export type ConfigResult = { readonly ok: true; readonly config: Config; readonl
 const ajv = new Ajv({ allErrors: true })
 ajv.addFormat('listen-address', (text: string) => parseListenAddress(text).ok)
 ajv.addFormat('ip', (text: string) => isIP(text) !== 0)
+ajv.addFormat('cidr', (text: string) => parseNetwork(text) !== undefined)
 const validate = ajv.compile<Config>(configSchema)
 
 export function loadConfig(file: string): ConfigResult {
@@ -62,6 +63,7 @@ function describe(error: ErrorObject, root: unknown, path: readonly string[]): s
       return 'unknown key (a typo?)'
     case 'format':
       if (error.params['format'] === 'ip') return `'${String(actual)}' is not an IP address`
+      if (error.params['format'] === 'cidr') return `'${String(actual)}' is not a network (ADDRESS/PREFIX, e.g. 192.0.2.0/24)`
       return error.params['format'] === 'listen-address' ? `'${String(actual)}' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)` : `'${String(actual)}' ${error.message ?? 'is invalid'}`
     case 'required':
       return `'${String(error.params['missingProperty'])}' is required`

@@ -107,6 +107,29 @@ export type NameConfig = {
   load?: NameLoadConfig
 }
 
+/** Response rate limiting (abuse/): per client prefix and response class, UDP only. */
+export type RrlConfig = {
+  /** Identical responses per second one prefix may get; 0 turns the limiter off. */
+  responses_per_second?: number
+  /** Every slip-th limited response goes out empty with TC=1 (0: none, all dropped). */
+  slip?: number
+  /** A prefix that stays over the rate goes this far into debt: it is answered again this long after it slows down. */
+  window_s?: number
+  ipv4_prefix?: number
+  ipv6_prefix?: number
+  /** Networks never limited (CIDRs): monitoring, your own resolvers. */
+  exempt?: string[]
+  /** Accounting slots per DNS worker: a fixed table, whatever the number of prefixes. */
+  table_size?: number
+}
+
+/** DNS Cookies (RFC 7873, server cookies as RFC 9018). */
+export type CookiesConfig = {
+  enabled?: boolean
+  /** 128-bit SipHash key as 32 hex digits; instances sharing it accept each other's cookies. Default: random at start. */
+  secret?: string
+}
+
 export type Config = {
   listen?: string[]
   /** DNS worker threads (default: one per CPU); 0 answers on the main thread beside the checker. */
@@ -118,6 +141,8 @@ export type Config = {
   geoip?: { database: string; cache?: number }
   health?: { source_address?: string; max_in_flight?: number; max_exec_in_flight?: number; fleet_rule?: FleetRuleConfig }
   cluster?: ClusterConfig
+  rrl?: RrlConfig
+  cookies?: CookiesConfig
   checks?: Record<string, CheckConfig>
   sites?: Record<string, SiteConfig>
   names?: Record<string, NameConfig>
@@ -208,6 +233,24 @@ export const configSchema = {
           },
         },
       },
+    },
+    rrl: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        responses_per_second: int(0, 1_000_000),
+        slip: int(0, 10),
+        window_s: int(1, 3600),
+        ipv4_prefix: int(8, 32),
+        ipv6_prefix: int(16, 128),
+        exempt: { type: 'array', items: { type: 'string', format: 'cidr' } },
+        table_size: int(1024, 16_777_216),
+      },
+    },
+    cookies: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' }, secret: { type: 'string', pattern: '^[0-9A-Fa-f]{32}$' } },
     },
     checks: {
       type: 'object',
