@@ -7,7 +7,7 @@ export const RRType = {
 
 export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const
 
-export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16 } as const
+export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, NOTAUTH: 9, BADVERS: 16, BADCOOKIE: 23 } as const
 
 const typeNames = new Map<number, string>(Object.entries(RRType).map(([name, value]) => [value, name]))
 const typeNumbers = new Map<string, number>(Object.entries(RRType).map(([name, value]) => [name, value]))
@@ -46,6 +46,12 @@ export type Edns = {
   readonly version: number
   readonly dnssecOk: boolean
   readonly clientSubnet: ClientSubnet | undefined
+  /**
+   * The COOKIE option (RFC 7873 §4), read in place: where its data (the 8-byte client cookie, then
+   * any server cookie) starts in the query packet, and its length (0: no COOKIE option).
+   */
+  readonly cookieAt: number
+  readonly cookieLength: number
 }
 
 /** A decoded query. */

@@ -29,6 +29,7 @@ const DROP_SHORT: Drop = Object.freeze({ kind: 'drop', reason: 'short' })
 const DROP_QR_SET: Drop = Object.freeze({ kind: 'drop', reason: 'qr-set' })
 
 const OPTION_ECS = 8
+const OPTION_COOKIE = 10
 const HEADER = 12
 const FLAG_QR = 0x8000
 const ECHO_FLAGS = 0x0100 | 0x0010 // RD, CD
@@ -138,6 +139,8 @@ function readOpt(packet: Uint8Array, at: number, end: number): Edns | undefined 
   const version = packet[at + 5] as number
   const dnssecOk = ((packet[at + 6] as number) & 0x80) !== 0
   let clientSubnet: ClientSubnet | undefined
+  let cookieAt = 0
+  let cookieLength = 0
   let option = at + 10
   while (option < end) {
     if (option + 4 > end) return undefined
@@ -149,11 +152,16 @@ function readOpt(packet: Uint8Array, at: number, end: number): Edns | undefined 
       const subnet = readClientSubnet(packet, data, length)
       if (!subnet) return undefined
       clientSubnet = subnet
+    } else if (code === OPTION_COOKIE) {
+      // RFC 7873 §5.2.2: a client cookie of 8 bytes, then none or a server cookie of 8 to 32; one COOKIE option.
+      if (cookieLength !== 0 || length < 8 || (length > 8 && length < 16) || length > 40) return undefined
+      cookieAt = data
+      cookieLength = length
     }
-    // Other options (COOKIE, padding, …) are ignored, as RFC 6891 §6.1.2 allows.
+    // Other options (padding, …) are ignored, as RFC 6891 §6.1.2 allows.
     option = data + length
   }
-  return { udpSize, version, dnssecOk, clientSubnet }
+  return { udpSize, version, dnssecOk, clientSubnet, cookieAt, cookieLength }
 }
 
 /** RFC 7871 §6 ECS option; undefined (→ FORMERR) when any field breaks the rules. */
