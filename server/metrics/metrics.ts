@@ -6,7 +6,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AnswerPlan } from '../dns/plan.ts'
 import type { ProbeResult, ProbeTarget } from '../health/types.ts'
 import type { Snapshot } from '../query/snapshot.ts'
-import { addTotals, createQueryCounter, emptyTotals, QTYPES, RCODES, TRANSPORTS, type QueryCounter, type QueryTotals } from './query-counts.ts'
+import { COOKIE_CHECKS } from '../abuse/cookies.ts'
+import { RESPONSE_CLASSES } from '../abuse/response-class.ts'
+import { addTotals, createQueryCounter, emptyTotals, LIMIT_ACTIONS, QTYPES, RCODES, TRANSPORTS, type QueryCounter, type QueryTotals } from './query-counts.ts'
 
 const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED', 16: 'BADVERS' }
 
@@ -37,9 +39,12 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
   const queries = createQueryCounter(servers)
   const totals = emptyTotals()
   const byThread = new Map<string, number>()
+  /** Each thread's rate-limit table as it last reported it (a gauge, not a count). */
+  const rrlTables = new Map<string, QueryTotals['rrlTable']>()
   const add = (thread: string, more: QueryTotals): void => {
     addTotals(totals, more)
     byThread.set(thread, (byThread.get(thread) ?? 0) + more.queries.reduce((sum, n) => sum + n, 0))
+    rrlTables.set(thread, more.rrlTable)
   }
   const fold = (): void => add('main', queries.take())
 
@@ -80,6 +85,40 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
       this.reset()
       const siteOf = new Map([...current().gslb.config.sites.values()].flatMap((s) => s.vips.map((v) => [v, s.name] as const)))
       for (const [address, count] of totals.servers) this.inc({ address, site: siteOf.get(address) ?? '' }, count)
+    },
+  })
+  new Counter({
+    name: 'signpost_rrl_limited_total', help: 'UDP responses the rate limiter held back, by action (dropped, or slipped: sent empty with TC=1 or BADCOOKIE) and response class', labelNames: ['action', 'class'], registers: [registry],
+    collect() {
+      fold()
+      this.reset()
+      totals.limited.forEach((count, i) => {
+        if (count > 0) this.inc({ action: LIMIT_ACTIONS[Math.floor(i / RESPONSE_CLASSES.length)] as string, class: RESPONSE_CLASSES[i % RESPONSE_CLASSES.length] as string }, count)
+      })
+    },
+  })
+  new Gauge({
+    name: 'signpost_rrl_table_slots_used', help: 'Rate-limit accounting slots in use, summed over the DNS threads (each table has a fixed size)', registers: [registry],
+    collect() {
+      fold()
+      this.set([...rrlTables.values()].reduce((sum, t) => sum + t.used, 0))
+    },
+  })
+  new Gauge({
+    name: 'signpost_rrl_table_bytes', help: 'Memory the rate-limit tables hold, summed over the DNS threads (fixed at their size)', registers: [registry],
+    collect() {
+      fold()
+      this.set([...rrlTables.values()].reduce((sum, t) => sum + t.bytes, 0))
+    },
+  })
+  new Counter({
+    name: 'signpost_dns_cookies_total', help: 'Queries with a DNS COOKIE option, by what it held: new (a client cookie only), valid (our server cookie), invalid (a server cookie not ours or expired)', labelNames: ['check'], registers: [registry],
+    collect() {
+      fold()
+      this.reset()
+      totals.cookies.forEach((count, i) => {
+        if (count > 0) this.inc({ check: COOKIE_CHECKS[i] as string }, count)
+      })
     },
   })
   new Gauge({

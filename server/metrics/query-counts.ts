@@ -5,6 +5,8 @@
 import type { AnswerPlan } from '../dns/plan.ts'
 import { RRType } from '../dns/types.ts'
 import type { FamilyTable, NameTables } from '../gslb/tables.ts'
+import { COOKIE_CHECKS } from '../abuse/cookies.ts'
+import { RESPONSE_CLASSES } from '../abuse/response-class.ts'
 
 export const QTYPES = ['A', 'AAAA', 'NS', 'SOA', 'CNAME', 'MX', 'TXT', 'SRV', 'CAA', 'PTR', 'DS', 'ANY'] as const
 const OTHER_QTYPE = QTYPES.length
@@ -14,28 +16,47 @@ QTYPES.forEach((name, slot) => (QTYPE_SLOT[RRType[name]] = slot))
 export const RCODES = 24
 export const TRANSPORTS = ['udp', 'tcp'] as const
 const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
+/** The rate limiter's actions on a response it holds back (abuse/rrl-table.ts DROP, SLIP). */
+export const LIMIT_ACTIONS = ['dropped', 'slipped'] as const
+const LIMITED_SLOTS = LIMIT_ACTIONS.length * RESPONSE_CLASSES.length
 
 type ReasonCount = { readonly name: string; readonly family: string; readonly reason: string; count: number }
 
-/** Counts since the last take: per (transport, rcode, qtype) slot, per server address, per GSLB name/family/reason. */
+/**
+ * Counts since the last take: per (transport, rcode, qtype) slot, per server address, per GSLB
+ * name/family/reason, responses limited per (action, class), cookies per check result; and the
+ * rate limiter's table as it stands (slots in use, bytes).
+ */
 export type QueryTotals = {
   readonly queries: Float64Array
   readonly servers: Map<string, number>
   readonly reasons: Map<string, ReasonCount>
+  readonly limited: Float64Array
+  readonly cookies: Float64Array
+  readonly rrlTable: { readonly used: number; readonly bytes: number }
 }
 
 export type QueryCounter = {
   countQuery(transport: 'udp' | 'tcp', rcode: number, qtype: number): void
   countGslbAnswer(tables: NameTables, table: FamilyTable, plan: AnswerPlan): void
+  /** `action`: 1 dropped, 2 slipped (the limiter's verdicts); `responseClass`: an index of RESPONSE_CLASSES. */
+  countLimited(action: number, responseClass: number): void
+  /** `check`: an index of COOKIE_CHECKS. */
+  countCookie(check: number): void
+  /** Where take() reads the rate limiter's table from (the thread's limiter, once made). */
+  watchRrlTable(read: () => QueryTotals['rrlTable']): void
   take(): QueryTotals
 }
 
 export function emptyTotals(): QueryTotals {
-  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map() }
+  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 } }
 }
 
+/** Adds the counts; the table is a gauge, left to the caller. */
 export function addTotals(into: QueryTotals, from: QueryTotals): void {
   for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
+  for (let i = 0; i < LIMITED_SLOTS; i++) into.limited[i] = (into.limited[i] as number) + (from.limited[i] ?? 0)
+  for (let i = 0; i < COOKIE_CHECKS.length; i++) into.cookies[i] = (into.cookies[i] as number) + (from.cookies[i] ?? 0)
   for (const [address, count] of from.servers) addServerCount(into, address, count)
   for (const entry of from.reasons.values()) addReasonCount(into, entry.name, entry.family, entry.reason, entry.count)
 }
@@ -53,7 +74,10 @@ function addReasonCount(totals: QueryTotals, name: string, family: string, reaso
 
 /** `servers` names the addresses a GSLB plan answers (plans are counted by identity until folded). */
 export function createQueryCounter(servers: (plan: AnswerPlan) => readonly string[] | undefined): QueryCounter {
+  let rrlTable = (): QueryTotals['rrlTable'] => ({ used: 0, bytes: 0 })
   let queries = new Float64Array(QUERY_SLOTS)
+  let limited = new Float64Array(LIMITED_SLOTS)
+  let cookies = new Float64Array(COOKIE_CHECKS.length)
   const planCounts = new Map<AnswerPlan, number>()
   const tableCounts = new Map<FamilyTable, { name: string; family: string; count: number }>()
   return {
@@ -67,9 +91,21 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
       if (entry) entry.count++
       else tableCounts.set(table, { name: tables.name.fqdn, family: tables.v4 === table ? 'v4' : 'v6', count: 1 })
     },
+    countLimited(action, responseClass) {
+      const index = (action - 1) * RESPONSE_CLASSES.length + responseClass
+      limited[index] = (limited[index] as number) + 1
+    },
+    countCookie(check) {
+      cookies[check] = (cookies[check] as number) + 1
+    },
+    watchRrlTable(read) {
+      rrlTable = read
+    },
     take() {
-      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map() }
+      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map(), limited, cookies, rrlTable: rrlTable() }
       queries = new Float64Array(QUERY_SLOTS)
+      limited = new Float64Array(LIMITED_SLOTS)
+      cookies = new Float64Array(COOKIE_CHECKS.length)
       for (const [plan, count] of planCounts) for (const address of servers(plan) ?? []) addServerCount(totals, address, count)
       planCounts.clear()
       for (const [table, { name, family, count }] of tableCounts) addReasonCount(totals, name, family, table.reason, count)

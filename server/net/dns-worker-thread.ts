@@ -31,7 +31,7 @@ function geoFor(source: GeoSource | undefined): GeoDb | undefined {
 }
 
 function snapshotOf(state: WorkerState) {
-  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo), state.load)
+  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo), state.load, state.defence)
 }
 
 const counter = createQueryCounter(planServers)
@@ -65,7 +65,7 @@ port.on('message', (message: ToWorker) => {
 })
 
 async function listen(store: Store): Promise<void> {
-  const handle = createPacketHandler(store, logger, init.logQueries, counter)
+  const handle = createPacketHandler(store, logger, init.logQueries, counter, init.shares)
   try {
     for (const address of init.listen) {
       await listenTcp(address.host, address.port, handle, init.tcp, logger, true)

@@ -4,6 +4,7 @@
 
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
+import type { DefenceSettings } from '../abuse/settings.ts'
 import type { GeoSource } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import type { AdminView, HealthView, LoadView } from '../gslb/types.ts'
@@ -22,6 +23,7 @@ export type WorkerState = {
   readonly admin: AdminView
   readonly load: LoadView
   readonly geo: GeoSource | undefined
+  readonly defence: DefenceSettings
 }
 
 export type WorkerInit = {
@@ -30,6 +32,8 @@ export type WorkerInit = {
   readonly tcp: TcpOptions
   readonly logQueries: boolean
   readonly logLevel: string
+  /** Worker threads sharing the sockets: each rate-limits to its share of the rate. */
+  readonly shares: number
 }
 
 export type ToWorker =
@@ -73,13 +77,13 @@ const THREAD_URL = new URL('./dns-worker-thread.ts', import.meta.url)
 const REPLY_TIMEOUT_MS = 1000
 
 function workerState(snapshot: Snapshot): WorkerState {
-  const { zones, gslb, geo, generation } = snapshot
-  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, load: gslb.load, geo: geo?.source }
+  const { zones, gslb, geo, generation, defence } = snapshot
+  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, load: gslb.load, geo: geo?.source, defence }
 }
 
 /** What a worker must be told so its snapshot matches `after`, in order. */
 function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
-  if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo) return [{ kind: 'inputs', state: workerState(after) }]
+  if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo || after.defence !== before.defence) return [{ kind: 'inputs', state: workerState(after) }]
   const changes: ToWorker[] = []
   if (after.gslb.health !== before.gslb.health) changes.push({ kind: 'health', health: after.gslb.health })
   if (after.gslb.admin !== before.gslb.admin) changes.push({ kind: 'admin', admin: after.gslb.admin })
@@ -124,7 +128,7 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
   }
 
   const spawn = (index: number): Promise<Worker> => {
-    const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level }
+    const init: WorkerInit = { index, listen: options.listen, tcp, logQueries: options.logQueries, logLevel: logger.level, shares: options.count }
     const worker = new Worker(THREAD_URL, { workerData: init })
     // The current state first; changes followed from now on queue up behind it in the worker's port.
     const current = options.current()

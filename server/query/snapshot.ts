@@ -8,6 +8,7 @@
 // snapshot, and a new snapshot starts with an empty cache, so nothing learnt from old health, admin
 // or zone data is ever read again.
 
+import { NO_DEFENCE, type DefenceSettings } from '../abuse/settings.ts'
 import type { GeoDb } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import { buildNameTables, type NameTables } from '../gslb/tables.ts'
@@ -49,6 +50,8 @@ export type Snapshot = {
   readonly nodeFilter: NodeFilter
   readonly gslb: GslbState
   readonly geo: GeoDb | undefined
+  /** Response rate limiting and DNS Cookies, as the config says (changed by a reload only). */
+  readonly defence: DefenceSettings
   /** New with every snapshot; the only part written after it is built (see the header). */
   readonly cache: SnapshotCache
 }
@@ -56,28 +59,28 @@ export type Snapshot = {
 export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: new Map() })
 export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map() })
 
-export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined, load: LoadView = NO_LOAD): Snapshot {
-  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin, load), geo)
+export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined, load: LoadView = NO_LOAD, defence: DefenceSettings = NO_DEFENCE): Snapshot {
+  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin, load), geo, defence)
 }
 
 export function withHealth(current: Snapshot, health: HealthView): Snapshot {
   const { config, admin, load } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
 }
 
 export function withAdmin(current: Snapshot, admin: AdminView): Snapshot {
   const { config, health, load } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
 }
 
 export function withLoad(current: Snapshot, load: LoadView): Snapshot {
   const { config, health, admin } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
 }
 
 /** Every snapshot gets a fresh cache: the old one points at the old tables. */
-function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gslb: GslbState, geo: GeoDb | undefined): Snapshot {
-  return Object.freeze({ generation, zones, nodeFilter, gslb, geo, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>() }) })
+function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gslb: GslbState, geo: GeoDb | undefined, defence: DefenceSettings): Snapshot {
+  return Object.freeze({ generation, zones, nodeFilter, gslb, geo, defence, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>() }) })
 }
 
 function gslbState(config: GslbConfig, health: HealthView, admin: AdminView, load: LoadView): GslbState {

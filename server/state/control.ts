@@ -9,7 +9,9 @@
 // control plane decides, and needs no socket, file or timer of its own. `admin/` sees only the
 // `Control` interface.
 
+import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
+import { defenceSettings, type DefenceSettings } from '../abuse/settings.ts'
 import { formatProblem, type Problem } from '../common/problem.ts'
 import { releaseMemory } from '../common/release-memory.ts'
 import type { Config } from '../config/schema.ts'
@@ -147,7 +149,10 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const adminStore = deps.adminStore
   const fleet = deps.fleet?.link
   let replicas: Replicas | undefined
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo))
+  // The cookie secret when the config names none: made once, kept across reloads (a restart makes a new one).
+  const generatedSecret = new Uint8Array(randomBytes(16))
+  const defence = (config: Config, before: DefenceSettings | undefined): DefenceSettings => defenceSettings(config, before, Math.floor(deps.now().getTime() / 1000), generatedSecret)
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo, undefined, defence(inputs.config, undefined)))
   logPicks(gslbLog, undefined, store.current)
 
   /** Swaps in the snapshot `change` makes of the current one; the replicas follow. */
@@ -277,7 +282,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     settings = read.settings
     deps.setLogLevel(settings.logLevel)
     logZones(loadLog, inputs.zones)
-    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load))
+    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, defence(inputs.config, current.defence)))
     await restartProbes(inputs.config)
     siteLoad.restart(inputs.config)
     announce()
