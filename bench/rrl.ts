@@ -33,13 +33,14 @@ let floodIn = 0
 let floodPackets = 0
 let floodReplies = 0
 let floodFull = 0
+let fullBytes = 0
 const sockets = await Promise.all(Array.from({ length: PORTS }, async () => {
   const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 })
   await new Promise<void>((resolve) => socket.bind(0, '127.0.9.1', resolve))
   socket.on('message', (bytes) => {
     floodIn += bytes.length
     floodReplies++
-    if (bytes.readUInt16BE(6) > 0) floodFull++
+    if (bytes.readUInt16BE(6) > 0) (floodFull++, (fullBytes = bytes.length))
   })
   return socket
 }))
@@ -81,6 +82,6 @@ await server.stop()
 
 const ratio = floodIn / floodOut
 const ratioWire = (floodIn + floodReplies * HEADERS) / (floodOut + floodPackets * HEADERS)
-console.log(`rrl defaults, ${floodPackets} queries of ${floodOut / floodPackets} bytes from 127.0.9.1 over ${seconds.toFixed(1)} s (${(floodPackets / seconds).toFixed(0)}/s) for a ${txt.length}-character TXT:`)
+console.log(`rrl defaults, ${floodPackets} queries of ${floodOut / floodPackets} bytes from 127.0.9.1 over ${seconds.toFixed(1)} s (${(floodPackets / seconds).toFixed(0)}/s) for a TXT whose answer is ${fullBytes} bytes (${(fullBytes / (floodOut / floodPackets)).toFixed(1)}× the query):`)
 console.log(`  replies ${floodReplies} (${floodFull} full answers, ${floodReplies - floodFull} slipped with TC=1), bytes out ÷ bytes in ${ratio.toFixed(3)} (DNS payload), ${ratioWire.toFixed(3)} (with IP and UDP headers)`)
 console.log(`  127.0.77.1 at 10 queries/s: ${otherAnswered} of ${otherAsked} answered (${((otherAnswered / otherAsked) * 100).toFixed(1)}%)`)
