@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import type { AnswerPlan, OwnerRef } from '../dns/plan.ts'
 import { nameToText } from '../dns/name.ts'
 import { typeName, type Query } from '../dns/types.ts'
+import { coarseSeconds } from './coarse-clock.ts'
 import { accountedName, RESPONSE_CLASSES, ResponseClass } from './response-class.ts'
 import { RrlTable, SEND, SLIP, SLOT_BYTES, type Verdict } from './rrl-table.ts'
 import { inNetworks, type RrlSettings } from './settings.ts'
@@ -49,7 +50,7 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
   const seedB = seed() >>> 0
   const episodes = new Map<number, Episode>()
   let unlogged = 0
-  const now = (): number => performance.now() / 1000 + 1 // never 0: 0 marks an empty slot
+  const now = (): number => coarseSeconds() + 1 // never 0: 0 marks an empty slot
 
   const end = (slot: number): void => {
     const episode = episodes.get(slot)
@@ -85,23 +86,26 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
       const owner = plan ? accountedName(plan, responseClassOf) : undefined
       hashA = seedA ^ 2166136261
       hashB = seedB ^ 0x9e3779b9
-      mix(length)
-      mix(bits)
-      const whole = bits >>> 3
-      for (let i = 0; i < whole; i++) mix(address[i] as number)
-      if (bits & 7) mix((address[whole] as number) & (0xff << (8 - (bits & 7))) & 0xff)
-      mix(responseClassOf)
-      if (query && (responseClassOf === ResponseClass.answer || responseClassOf === ResponseClass.nodata)) {
-        mix(query.qtype >>> 8)
-        mix(query.qtype & 0xff)
+      mix((length << 24) | (bits << 16) | (responseClassOf << 8))
+      for (let i = 0; i < length; i += 4) {
+        // The prefix, a 32-bit word at a time, with the bits past it cleared.
+        const kept = Math.min(32, Math.max(0, bits - i * 8))
+        const word = ((address[i] as number) << 24) | ((address[i + 1] as number) << 16) | ((address[i + 2] as number) << 8) | (address[i + 3] as number)
+        mix(kept === 0 ? 0 : word & (-1 << (32 - kept)))
       }
+      if (query && (responseClassOf === ResponseClass.answer || responseClassOf === ResponseClass.nodata)) mix(query.qtype)
       if (query && owner) {
-        const [bytes, start, end] = nameBytes(query, owner)
-        // Case-folded: a resolver's 0x20 mixed case is still the same name.
-        for (let i = start; i < end; i++) {
-          const byte = bytes[i] as number
-          mix(byte >= 65 && byte <= 90 ? byte | 0x20 : byte)
-        }
+        const bytes = owner.kind === 'name' ? owner.wire : query.packet
+        const end = owner.kind === 'name' ? bytes.length : 12 + query.nameLength
+        const start = owner.kind === 'name' ? 0 : owner.kind === 'suffix' ? end - owner.wireLength : 12
+        // Four bytes at a time, case-folded by setting bit 0x20 in each: a resolver's 0x20 mixed
+        // case is still the same name (it also folds a few non-letters together: accounts merge,
+        // limits only get stricter).
+        let i = start
+        for (; i + 4 <= end; i += 4) mix(((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24)) | 0x20202020)
+        let tail = end - start
+        for (; i < end; i++) tail = (tail << 8) | (bytes[i] as number) | 0x20
+        mix(tail)
       }
       const a = hashA >>> 0
       const b = hashB >>> 0
@@ -127,13 +131,15 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
   }
 }
 
-// Two FNV-1a style hashes with different seeds and multipliers: a 64-bit key in two numbers, kept
-// in module state so hashing a response makes no closure.
+// Two multiplicative hashes over 32-bit words, with different seeds and multipliers: a 64-bit key
+// in two numbers, kept in module state so hashing a response makes no closure.
 let hashA = 0
 let hashB = 0
-function mix(byte: number): void {
-  hashA = Math.imul(hashA ^ byte, 16777619)
-  hashB = Math.imul(hashB ^ byte, 0x5bd1e995) ^ (hashB >>> 15)
+function mix(word: number): void {
+  hashA = Math.imul(hashA ^ word, 16777619)
+  hashA ^= hashA >>> 13
+  hashB = Math.imul(hashB ^ word, 0x5bd1e995)
+  hashB ^= hashB >>> 15
 }
 
 /** Where the accounted name's wire bytes are: in the query (the name or a suffix of it) or in the plan. */
