@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 import type { AnswerPlan, OwnerRef } from '../dns/plan.ts'
 import { nameToText } from '../dns/name.ts'
 import { typeName, type Query } from '../dns/types.ts'
-import { coarseSeconds } from './coarse-clock.ts'
+import { coarseMs } from './coarse-clock.ts'
 import { accountedName, RESPONSE_CLASSES, ResponseClass } from './response-class.ts'
 import { RrlTable, SEND, SLIP, SLOT_BYTES, type Verdict } from './rrl-table.ts'
 import { inNetworks, type RrlSettings } from './settings.ts'
@@ -24,8 +24,7 @@ const MAX_EPISODES = 256
 const SWEEP_MS = 1000
 
 type Episode = {
-  readonly a: number
-  readonly b: number
+  readonly key: number
   readonly fields: { readonly prefix: string; readonly class: string; readonly name?: string; readonly qtype?: string }
   readonly since: number
   dropped: number
@@ -35,37 +34,50 @@ type Episode = {
 export type Limiter = {
   /**
    * What to do with the UDP response `plan` to `query` from the client whose address bytes are
-   * `address[0..length)`. `responseClassOf` is responseClass(plan) (the caller counts by it).
+   * `address[0..length)`. `responseClassOf` is responseClass(plan) (the caller counts by it);
+   * `byName`: a GSLB answer, counted by its name and type rather than by its plan.
    */
-  check(settings: RrlSettings, query: Query | undefined, plan: AnswerPlan | undefined, responseClassOf: number, address: Uint8Array, length: number): Verdict
+  check(settings: RrlSettings, query: Query | undefined, plan: AnswerPlan | undefined, responseClassOf: number, byName: boolean, address: Uint8Array, length: number): Verdict
   /** Slots in use and the table's fixed size in bytes. */
   table(): { readonly used: number; readonly bytes: number }
 }
 
 /** `shares`: the DNS threads the kernel spreads one port over (1 without workers); `seed`: keys the hash, so no client can aim at a slot. */
 export function createLimiter(logger: Logger, shares: number, seed: () => number): Limiter {
-  let table: RrlTable | undefined
   let last: RrlSettings | undefined
-  const seedA = seed() >>> 0
-  const seedB = seed() >>> 0
+  const seed32 = seed() | 0
   const episodes = new Map<number, Episode>()
   let unlogged = 0
-  const now = (): number => coarseSeconds() + 1 // never 0: 0 marks an empty slot
+  const now = coarseMs
 
   const end = (slot: number): void => {
     const episode = episodes.get(slot)
     if (!episode) return
     episodes.delete(slot)
-    logger.info({ rrl: episode.fields, dropped: episode.dropped, slipped: episode.slipped, seconds: Math.round(now() - episode.since) }, 'rrl: stopped limiting')
+    logger.info({ rrl: episode.fields, dropped: episode.dropped, slipped: episode.slipped, seconds: Math.round(((now() - episode.since) >>> 0) / 1000) }, 'rrl: stopped limiting')
   }
+  // What the settings in use make of this thread's share, worked out once per settings.
+  let rate = 0
+  let cap = 1
+  let floor = 0
+  let table = new RrlTable(0) // replaced by the first settings
+  const adopt = (settings: RrlSettings): void => {
+    // A reload that changes table_size starts a new table (and forgets the accounts).
+    if (last?.tableSize !== settings.tableSize) {
+      table = new RrlTable(settings.tableSize)
+      episodes.clear()
+    }
+    last = settings
+    rate = settings.responsesPerSecond / shares
+    cap = Math.max(1, rate)
+    floor = -settings.windowS * rate
+  }
+
   // The sweep runs only while some account is limited: a quiet thread holds no timer.
   let sweeping: NodeJS.Timeout | undefined
   const sweep = (): void => {
     sweeping = undefined
-    if (last && table) {
-      const rate = last.responsesPerSecond / shares
-      for (const [slot, episode] of episodes) if (table.settle(slot, episode.a, episode.b, now(), rate, Math.max(1, rate))) end(slot)
-    }
+    for (const [slot, episode] of episodes) if (table.settle(slot, episode.key, now(), rate, cap)) end(slot)
     if (unlogged > 0) logger.warn({ accounts: unlogged }, 'rrl: more accounts limited than are logged one by one')
     unlogged = 0
     if (episodes.size > 0) sweepSoon()
@@ -75,48 +87,55 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
   }
 
   return {
-    check(settings, query, plan, responseClassOf, address, length) {
+    check(settings, query, plan, responseClassOf, byName, address, length) {
+      if (settings !== last) adopt(settings)
       if (settings.exempt.length > 0 && inNetworks(settings.exempt, address, length)) return SEND
-      if (!table || table.size < settings.tableSize || last?.tableSize !== settings.tableSize) {
-        table = new RrlTable(settings.tableSize)
-        episodes.clear()
-      }
-      last = settings
       const bits = length === 4 ? settings.ipv4Prefix : settings.ipv6Prefix
-      const owner = plan ? accountedName(plan, responseClassOf) : undefined
-      hashA = seedA ^ 2166136261
-      hashB = seedB ^ 0x9e3779b9
-      mix((length << 24) | (bits << 16) | (responseClassOf << 8))
+      // Multiplicative hashes over 32-bit words, keyed by the seed: first the prefix, which picks
+      // the prefix's group of sets in the table, then the account within it (two accounts share a
+      // key about once in 10^9 lookups: they then share a balance, which only limits sooner).
+      let h = Math.imul(seed32 ^ ((length << 24) | (bits << 16)), 0x5bd1e995)
+      h ^= h >>> 15
       for (let i = 0; i < length; i += 4) {
-        // The prefix, a 32-bit word at a time, with the bits past it cleared.
-        const kept = Math.min(32, Math.max(0, bits - i * 8))
+        // The prefix, a word at a time, with the bits past it cleared.
+        const kept = bits - i * 8
         const word = ((address[i] as number) << 24) | ((address[i + 1] as number) << 16) | ((address[i + 2] as number) << 8) | (address[i + 3] as number)
-        mix(kept === 0 ? 0 : word & (-1 << (32 - kept)))
+        h = Math.imul(h ^ (kept <= 0 ? 0 : kept >= 32 ? word : word & (-1 << (32 - kept))), 0x5bd1e995)
+        h ^= h >>> 15
       }
-      if (query && (responseClassOf === ResponseClass.answer || responseClassOf === ResponseClass.nodata)) mix(query.qtype)
-      if (query && owner) {
-        const bytes = owner.kind === 'name' ? owner.wire : query.packet
-        const end = owner.kind === 'name' ? bytes.length : 12 + query.nameLength
-        const start = owner.kind === 'name' ? 0 : owner.kind === 'suffix' ? end - owner.wireLength : 12
-        // Four bytes at a time, case-folded by setting bit 0x20 in each: a resolver's 0x20 mixed
-        // case is still the same name (it also folds a few non-letters together: accounts merge,
-        // limits only get stricter).
-        let i = start
-        for (; i + 4 <= end; i += 4) mix(((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24)) | 0x20202020)
-        let tail = end - start
-        for (; i < end; i++) tail = (tail << 8) | (bytes[i] as number) | 0x20
-        mix(tail)
+      const group = h
+      h = Math.imul(h ^ (responseClassOf << 16) ^ (byName && query ? query.qtype : 0), 0x5bd1e995)
+      h ^= h >>> 15
+      if (query && plan && byName) {
+        // A GSLB name's answers are many plans (rotations, sites): counted by the name itself,
+        // four bytes at a time, case-folded by setting bit 0x20 in each (a resolver's 0x20 mixed
+        // case is the same name; a few non-letters fold together too: accounts merge, limits
+        // only get stricter).
+        const end = 12 + query.nameLength
+        let i = 12
+        for (; i + 4 <= end; i += 4) {
+          h = Math.imul(h ^ (((query.packet[i] as number) | ((query.packet[i + 1] as number) << 8) | ((query.packet[i + 2] as number) << 16) | ((query.packet[i + 3] as number) << 24)) | 0x20202020), 0x5bd1e995)
+          h ^= h >>> 15
+        }
+        let tail = query.nameLength
+        for (; i < end; i++) tail = (tail << 8) | (query.packet[i] as number) | 0x20
+        h = Math.imul(h ^ tail, 0x5bd1e995)
+      } else if (plan && responseClassOf !== ResponseClass.error) {
+        // Any other response is one plan of a zone node (wildcards included: one plan answers
+        // every name it synthesizes), or the zone's NXDOMAIN: the plan is the account.
+        h = Math.imul(h ^ (plan.id % 4294967296), 0x5bd1e995)
+        h ^= h >>> 15
+        h = Math.imul(h ^ Math.floor(plan.id / 4294967296), 0x5bd1e995)
       }
-      const a = hashA >>> 0
-      const b = hashB >>> 0
-      const rate = settings.responsesPerSecond / shares
+      h ^= h >>> 13
+      const key = h >>> 0
       const at = now()
-      const verdict = table.account(a, b, at, rate, Math.max(1, rate), -settings.windowS * rate, settings.slip)
+      const verdict = table.account(group, key, at, rate, cap, floor, settings.slip)
       if (table.ended) end(table.slot)
       if (table.began) {
         if (episodes.size < MAX_EPISODES) {
-          const fields = describe(query, owner, responseClassOf, address, length, bits)
-          episodes.set(table.slot, { a, b, fields, since: at, dropped: 0, slipped: 0 })
+          const fields = describe(query, plan ? accountedName(plan, responseClassOf) : undefined, responseClassOf, address, length, bits)
+          episodes.set(table.slot, { key, fields, since: at, dropped: 0, slipped: 0 })
           logger.warn({ rrl: fields }, 'rrl: limiting responses')
         } else unlogged++
         sweepSoon()
@@ -127,19 +146,8 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
       }
       return verdict
     },
-    table: () => ({ used: table?.used ?? 0, bytes: (table?.size ?? 0) * SLOT_BYTES }),
+    table: () => (last ? { used: table.used, bytes: table.size * SLOT_BYTES } : { used: 0, bytes: 0 }),
   }
-}
-
-// Two multiplicative hashes over 32-bit words, with different seeds and multipliers: a 64-bit key
-// in two numbers, kept in module state so hashing a response makes no closure.
-let hashA = 0
-let hashB = 0
-function mix(word: number): void {
-  hashA = Math.imul(hashA ^ word, 16777619)
-  hashA ^= hashA >>> 13
-  hashB = Math.imul(hashB ^ word, 0x5bd1e995)
-  hashB ^= hashB >>> 15
 }
 
 /** Where the accounted name's wire bytes are: in the query (the name or a suffix of it) or in the plan. */

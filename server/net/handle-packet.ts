@@ -39,12 +39,13 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
     try {
       decoded = decodeQuery(packet)
       if (decoded.kind === 'drop') return undefined
-      const limited = rrl !== undefined && transport === 'udp'
-      const cookieLength = cookies ? decoded.edns?.cookieLength ?? 0 : 0
-      const addressLength = limited || cookieLength > 0 ? readClientAddress(client.address, address) : 0
+      const limiting = rrl !== undefined && transport === 'udp'
+      const edns = decoded.edns
+      const cookieLength = cookies && edns ? edns.cookieLength : 0
+      const addressLength = limiting || cookieLength > 0 ? readClientAddress(client.address, address) : 0
       if (decoded.kind === 'reject') {
         counter?.countQuery(transport, decoded.rcode, 0)
-        const verdict = limited && addressLength > 0 ? limiter.check(rrl, undefined, undefined, ResponseClass.error, address, addressLength) : SEND
+        const verdict = limiting && addressLength > 0 ? limiter.check(rrl, undefined, undefined, ResponseClass.error, false, address, addressLength) : SEND
         if (verdict !== SEND) {
           counter?.countLimited(verdict, ResponseClass.error)
           if (verdict === DROP) return undefined
@@ -55,8 +56,8 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
       const query = decoded
       let proven = false
       let cookie: Uint8Array | undefined
-      if (cookieLength > 0 && addressLength > 0 && cookies) {
-        const check = checkCookie(cookies, packet, (query.edns as { cookieAt: number }).cookieAt, cookieLength, address, addressLength, Date.now() / 1000 >>> 0, serverCookie)
+      if (cookieLength > 0 && addressLength > 0 && cookies && edns) {
+        const check = checkCookie(cookies, packet, edns.cookieAt, cookieLength, address, addressLength, Math.floor(Date.now() / 1000), serverCookie)
         counter?.countCookie(check)
         proven = check === CookieCheck.valid
         cookie = serverCookie
@@ -69,9 +70,9 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
       }
       if (logQueries) logger.info({ client: client.address, transport, qname: nameToText(packet.subarray(12, 12 + query.nameLength)), qtype: query.qtype, rcode: plan.rcode }, 'query')
       // A valid server cookie (RFC 7873 §5.2.5) proves the client's address: nothing to reflect.
-      if (limited && !proven && addressLength > 0) {
+      if (limiting && !proven && addressLength > 0) {
         const responseClassOf = responseClass(plan)
-        const verdict = limiter.check(rrl, query, plan, responseClassOf, address, addressLength)
+        const verdict = limiter.check(rrl, query, plan, responseClassOf, tables !== undefined, address, addressLength)
         if (verdict !== SEND) {
           counter?.countLimited(verdict, responseClassOf)
           if (verdict === DROP) return undefined

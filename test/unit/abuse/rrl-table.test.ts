@@ -7,7 +7,9 @@ import { DROP, RrlTable, SEND, SLIP, SLOT_BYTES } from '../../../server/abuse/rr
 const RATE = 5
 const CAP = 5
 const FLOOR = -10 // window 2 s
-const account = (table: RrlTable, key: number, now: number, slip = 2) => table.account(key, key * 7 + 1, now, RATE, CAP, FLOOR, slip)
+/** `now` in seconds; the table's clock is in milliseconds. */
+const account = (table: RrlTable, key: number, now: number, slip = 2, group = 0) => table.account(group, key, Math.round(now * 1000), RATE, CAP, FLOOR, slip)
+const settle = (table: RrlTable, slot: number, key: number, now: number) => table.settle(slot, key, Math.round(now * 1000), RATE, CAP)
 
 describe('rrl table', () => {
   it('sends the cap at once, then limits: every 2nd limited response slips, the rest drop', () => {
@@ -41,12 +43,12 @@ describe('rrl table', () => {
     const table = new RrlTable(1024)
     for (let i = 0; i < 100; i++) account(table, 1, 10)
     const slot = table.slot
-    expect(table.settle(slot, 1, 8, 11, RATE, CAP)).toBe(false) // -10 + 5: still in debt
+    expect(settle(table, slot, 1, 11)).toBe(false) // -10 + 5: still in debt
     expect(account(table, 1, 11.5)).not.toBe(SEND)
     expect(table.began).toBe(false)
     // At 11.5 the balance was -10 + 7.5 - 1 = -3.5: it holds a whole token again 0.9 s later.
-    expect(table.settle(slot, 1, 8, 12.3, RATE, CAP)).toBe(false)
-    expect(table.settle(slot, 1, 8, 12.5, RATE, CAP)).toBe(true)
+    expect(settle(table, slot, 1, 12.3)).toBe(false)
+    expect(settle(table, slot, 1, 12.5)).toBe(true)
     expect(account(table, 1, 12.5)).toBe(SEND)
     expect(table.ended).toBe(false) // the sweep already ended it
     const fresh = new RrlTable(1024)
@@ -56,15 +58,15 @@ describe('rrl table', () => {
     expect(fresh.ended).toBe(true)
   })
 
-  it('stays its size under any number of keys; a new key takes the least recently used slot of its set', () => {
+  it('stays its size under any number of keys and prefixes; a new key takes the least recently used slot of its set', () => {
     const table = new RrlTable(1000)
     expect(table.size).toBe(1024)
-    for (let key = 0; key < 100_000; key++) account(table, key * 2654435761, 10 + key / 1e6)
+    for (let key = 0; key < 100_000; key++) account(table, Math.imul(key, 2654435761) >>> 0, 10 + key / 1e6, 2, key >>> 6)
     expect(table.used).toBe(1024)
-    expect(table.size * SLOT_BYTES).toBe(1024 * 28)
-    // Keys 0, 4, 8, 12 (times 1024 after masking) share set 0; a busy one survives three newcomers.
+    expect(table.size * SLOT_BYTES).toBe(1024 * 16)
+    // In one prefix's group, keys with the same low 6 bits share a set; a busy one survives newcomers.
     const busy = new RrlTable(1024)
-    const inSet = (n: number) => n * 1024 // same low bits: the same set
+    const inSet = (n: number) => n * 64
     for (let i = 0; i < 10; i++) account(busy, inSet(1), 50 + i) // busy, used last at 59
     account(busy, inSet(2), 40)
     account(busy, inSet(3), 41)
