@@ -1,6 +1,7 @@
 // Response rate limiting for one thread: hashes each UDP response's account (client prefix,
-// response class, accounted name and type) into this thread's table (rrl-table.ts), and logs a
-// limited account once when it starts and once when it stops, never per packet.
+// response class, and its plan, or for a GSLB name the name and type) into this thread's table
+// (rrl-table.ts), and logs a limited account once when it starts and once when it stops, never
+// per packet.
 //
 // DNS workers: the kernel spreads datagrams over the N workers by source address and port, and
 // each worker has its own table, so each accounts `1/N` of the rate. A spoofed flood from random
@@ -150,7 +151,7 @@ export function createLimiter(logger: Logger, shares: number, seed: () => number
   }
 }
 
-/** Where the accounted name's wire bytes are: in the query (the name or a suffix of it) or in the plan. */
+/** Where a logged name's wire bytes are: in the query (the name or a suffix of it) or in the plan. */
 function nameBytes(query: Query, owner: OwnerRef): readonly [Uint8Array, number, number] {
   const end = 12 + query.nameLength
   switch (owner.kind) {

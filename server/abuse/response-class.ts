@@ -1,7 +1,6 @@
-// What the rate limiter counts a response as, and under which name (BIND's and Knot's RRL
-// accounting): identical positive answers (name and type), NODATA and NXDOMAIN (per zone, so a
-// flood of random names is one account), referrals (per delegation point) and errors (per
-// prefix alone). Pure: a plan and the query type in, a class and an owner out.
+// What the rate limiter counts a response as (BIND's and Knot's RRL classes): a positive answer,
+// NODATA, NXDOMAIN, a referral, an error; and the name a limited account is logged under. The
+// account itself is the plan (limiter.ts). Pure: a plan in, a class and an owner out.
 
 import type { AnswerPlan, OwnerRef } from '../dns/plan.ts'
 import { AT_QNAME } from '../dns/plan.ts'
@@ -19,7 +18,7 @@ export function responseClass(plan: AnswerPlan): number {
 }
 
 /**
- * The name a response is accounted under: the query name for an answer; the zone (its SOA's
+ * The name a limited account is logged under: the query name for an answer; the zone (its SOA's
  * owner) for NODATA and NXDOMAIN; the zone cut (the NS owner) for a referral; none for an error.
  */
 export function accountedName(plan: AnswerPlan, responseClassOf: number): OwnerRef | undefined {

@@ -33,5 +33,5 @@ export const DEFAULT_RRL_SLIP = 2
 export const DEFAULT_RRL_WINDOW_S = 5
 export const DEFAULT_RRL_IPV4_PREFIX = 24
 export const DEFAULT_RRL_IPV6_PREFIX = 56
-/** Accounting slots per DNS worker (~28 bytes each): ~1.8 MB, however many prefixes send. */
+/** Accounting slots per DNS worker (16 bytes each): 1 MB, however many prefixes send. */
 export const DEFAULT_RRL_TABLE_SIZE = 65_536

@@ -45,6 +45,7 @@ $TTL 300
 ns1  A   192.0.2.53
 www  A   192.0.2.1
 big  TXT ${TXT}
+*.wild TXT ${TXT}
 `)
   writeFileSync(join(dir, 'signpost.yaml'), config())
   server = await startTestServer(dir, { configFile: join(dir, 'signpost.yaml'), adminToken: TOKEN, logs })
@@ -145,8 +146,19 @@ describe('response rate limiting', () => {
     expect(Math.abs(slipped.length - limited / 2)).toBeLessThanOrEqual(1)
     expect(await metric('signpost_rrl_limited_total', 'action="slipped",class="answer"')).toBeGreaterThanOrEqual(slipped.length)
     expect(other.replies.every((r) => r.rcode === 0 && r.answers === 1 && !r.tc)).toBe(true)
-    const started_ = logs.filter((l) => l['msg'] === 'rrl: limiting responses')
-    expect(started_.map((l) => l['rrl'])).toEqual([{ prefix: '127.0.9.0/24', class: 'answer', name: 'big.abuse.test.', qtype: 'TXT' }])
+    const limitingLines = logs.filter((l) => l['msg'] === 'rrl: limiting responses')
+    expect(limitingLines.map((l) => l['rrl'])).toEqual([{ prefix: '127.0.9.0/24', class: 'answer', name: 'big.abuse.test.', qtype: 'TXT' }])
+  })
+
+  it('holds a flood of random names under a wildcard as one account (each name is not a fresh one)', async () => {
+    const flooder = await clientAt('127.0.11.1')
+    const limitedBefore = await limitedTotal()
+    const started = performance.now()
+    await flood(flooder, 600, 1000, (i) => buildQuery(`r${i}.wild.abuse.test`, RRType.TXT, { id: i, edns: { udpSize: 1232 } }))
+    const seconds = (performance.now() - started) / 1000
+    await until(async () => (await limitedTotal()) - limitedBefore + flooder.replies.filter((r) => !r.tc).length === 600, 5000, 'every wildcard query handled')
+    expect(flooder.replies.filter((r) => r.answers > 0).length).toBeLessThanOrEqual(RATE + Math.ceil(RATE * seconds))
+    flooder.close()
   })
 
   it('a client of the limited prefix gets its answer over TCP after a slip (dig)', async () => {
