@@ -10,7 +10,6 @@ const ipv6Memo = new Map<string, Uint8Array>()
 
 /** Writes the address's bytes into `into` (16 bytes) and returns how many: 4, 16, or 0 when the text is no address. */
 export function readClientAddress(text: string, into: Uint8Array): 0 | 4 | 16 {
-  if (text.includes(':')) return readIpv6(text, into)
   let part = 0
   let value = -1
   for (let i = 0; i < text.length; i++) {
@@ -21,12 +20,17 @@ export function readClientAddress(text: string, into: Uint8Array): 0 | 4 | 16 {
       value = -1
     } else if (code >= 48 && code <= 57) {
       value = (value < 0 ? 0 : value * 10) + code - 48
-      if (value > 255) return 0
-    } else return 0
+      if (value > 255) return notIpv4(text, into)
+    } else return notIpv4(text, into)
   }
   if (value < 0 || part !== 3) return 0
   into[3] = value
   return 4
+}
+
+/** Text the IPv4 loop stopped at: IPv6 if it has a colon (checked only now, so IPv4 text is read once). */
+function notIpv4(text: string, into: Uint8Array): 0 | 16 {
+  return text.includes(':') ? readIpv6(text, into) : 0
 }
 
 function readIpv6(text: string, into: Uint8Array): 0 | 16 {
