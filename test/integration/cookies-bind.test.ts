@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import dgram from 'node:dgram'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +12,7 @@ import { RRType } from '../../server/dns/types.ts'
 import { buildQuery } from '../support/query.ts'
 import { startTestServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
+import { freePort } from '../support/ports.ts'
 
 const SECRET = '8b4f3a2e1d0c9b8a7f6e5d4c3b2a1908'
 const TOKEN = 'cookies-test-token'
@@ -22,17 +22,6 @@ const ZONE = `$ORIGIN cookies.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 8
 let named: ChildProcess | undefined
 let namedPort = 0
 let signpost: Awaited<ReturnType<typeof startTestServer>>
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** One query from 127.0.0.1 with a COOKIE option; the reply's rcode (extended) and COOKIE option. */
 async function ask(port: number, cookie: Buffer): Promise<{ rcode: number; cookie: Buffer | undefined }> {

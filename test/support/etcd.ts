@@ -3,10 +3,10 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from './debian.ts'
+import { freePort } from './ports.ts'
 
 export type EtcdMember = { readonly name: string; readonly clientUrl: string; readonly peerUrl: string; child: ChildProcess | undefined }
 
@@ -44,17 +44,6 @@ export type EtcdOptions = { readonly tls?: EtcdTls }
 
 export function ensureEtcd(): void {
   ensureDebianPackages({ etcd: 'etcd-server', etcdctl: 'etcd-client' })
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** A CA, a certificate for 127.0.0.1 and one for a client, made with openssl in `dir`. */
