@@ -13,6 +13,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureDebianPackages } from '../test/support/debian.ts'
+import { freePort } from '../test/support/ports.ts'
 import { latencyAt, median, ROUNDS, rssMb, saturate, SECONDS, sideBySide, stop, summarizeRounds } from './measure.ts'
 
 const VIPS = ['127.0.10.1', '127.0.10.2', '127.0.10.3']
@@ -29,14 +30,6 @@ function queryFile(): string {
   const path = join(work, 'mix.txt')
   writeFileSync(path, Array.from({ length: 1000 }, (_, i) => (i % 10 < 6 ? 'www.bench.test A' : i % 10 < 9 ? `static${i % 100}.bench.test A` : `missing${i}.bench.test A`)).join('\n') + '\n')
   return path
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 type Peer = { name: string; start(port: number, vipPort: number): Promise<ChildProcess> }

@@ -16,7 +16,7 @@ import { typeName, type Query } from '../dns/types.ts'
 import { coarseMs } from './coarse-clock.ts'
 import { accountedName, RESPONSE_CLASSES, ResponseClass } from './response-class.ts'
 import { RrlTable, SEND, SLIP, SLOT_BYTES, type Verdict } from './rrl-table.ts'
-import { inNetworks, type RrlSettings } from './settings.ts'
+import { inNetworks, prefixByte, type RrlSettings } from './settings.ts'
 
 export { DROP, SEND, SLIP, type Verdict } from './rrl-table.ts'
 
@@ -174,6 +174,6 @@ function describe(query: Query | undefined, owner: OwnerRef | undefined, respons
 }
 
 function formatPrefix(address: Uint8Array, length: number, bits: number): string {
-  const masked = Array.from(address.subarray(0, length), (byte, i) => (i * 8 >= bits ? 0 : i * 8 + 8 <= bits ? byte : byte & (0xff << (8 - (bits - i * 8))) & 0xff))
+  const masked = Array.from(address.subarray(0, length), (byte, i) => prefixByte(byte, i, bits))
   return ipaddr.fromByteArray(masked).toString()
 }

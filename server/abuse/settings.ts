@@ -56,13 +56,9 @@ export function defenceSettings(config: Config, before: DefenceSettings | undefi
 
 function cookieSecrets(secretHex: string | undefined, before: CookieSecrets | undefined, nowS: number, generated: Uint8Array): CookieSecrets {
   const current = secretHex ? Uint8Array.from(Buffer.from(secretHex, 'hex')) : generated
-  if (before && !sameBytes(before.current, current)) return Object.freeze({ current, previous: before.current, previousUntil: nowS + PREVIOUS_SECRET_S })
+  if (before && Buffer.compare(before.current, current) !== 0) return Object.freeze({ current, previous: before.current, previousUntil: nowS + PREVIOUS_SECRET_S })
   const keep = before?.previous !== undefined && nowS < before.previousUntil
   return Object.freeze({ current, previous: keep ? before.previous : undefined, previousUntil: keep ? before.previousUntil : 0 })
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
 }
 
 /** Whether `address` (its first `length` bytes) is in one of `networks`. */
@@ -72,10 +68,12 @@ export function inNetworks(networks: readonly Network[], address: Uint8Array, le
 }
 
 function samePrefix(network: Uint8Array, address: Uint8Array, bits: number): boolean {
-  const whole = bits >>> 3
-  for (let i = 0; i < whole; i++) if (network[i] !== address[i]) return false
-  const rest = bits & 7
-  if (rest === 0) return true
-  const mask = (0xff << (8 - rest)) & 0xff
-  return (((network[whole] as number) ^ (address[whole] as number)) & mask) === 0
+  for (let i = 0; i * 8 < bits; i++) if (prefixByte(network[i] as number, i, bits) !== prefixByte(address[i] as number, i, bits)) return false
+  return true
+}
+
+/** Byte `index` of an address with the bits past a `bits`-long prefix cleared. */
+export function prefixByte(byte: number, index: number, bits: number): number {
+  const kept = bits - index * 8
+  return kept >= 8 ? byte : kept <= 0 ? 0 : byte & (0xff << (8 - kept)) & 0xff
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildQuery } from '../support/query.ts'
+import { buildQuery, readReply, type Reply } from '../support/query.ts'
 import { startTestServer, type LogSink } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 import { RRType } from '../../server/dns/types.ts'
@@ -53,34 +53,6 @@ big  TXT ${TXT}
 afterAll(async () => {
   await server?.close()
 })
-
-type Reply = { readonly bytes: Buffer; readonly rcode: number; readonly tc: boolean; readonly answers: number; readonly cookie: Buffer | undefined }
-
-/** Header flags, the extended rcode and the COOKIE option, read from the reply's bytes. */
-function readReply(bytes: Buffer): Reply {
-  let at = 12
-  const skipName = (): void => {
-    while (bytes[at] !== 0 && ((bytes[at] as number) & 0xc0) !== 0xc0) at += (bytes[at] as number) + 1
-    at += bytes[at] === 0 ? 1 : 2
-  }
-  for (let i = 0; i < bytes.readUInt16BE(4); i++) (skipName(), (at += 4))
-  const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10)
-  let rcode = (bytes[3] as number) & 0xf
-  let cookie: Buffer | undefined
-  for (let i = 0; i < records; i++) {
-    skipName()
-    const type = bytes.readUInt16BE(at)
-    const length = bytes.readUInt16BE(at + 8)
-    if (type === RRType.OPT) {
-      rcode |= (bytes[at + 4] as number) << 4
-      for (let option = at + 10; option < at + 10 + length; option += 4 + bytes.readUInt16BE(option + 2)) {
-        if (bytes.readUInt16BE(option) === 10) cookie = bytes.subarray(option + 4, option + 4 + bytes.readUInt16BE(option + 2))
-      }
-    }
-    at += 10 + length
-  }
-  return { bytes, rcode, tc: ((bytes[2] as number) & 0x02) !== 0, answers: bytes.readUInt16BE(6), cookie }
-}
 
 /** A UDP client bound to one loopback address; every reply it gets, read. */
 async function clientAt(address: string): Promise<{ send(packet: Buffer): void; sent(packet: Buffer): Promise<void>; replies: Reply[]; close(): void }> {

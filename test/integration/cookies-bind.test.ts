@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RRType } from '../../server/dns/types.ts'
-import { buildQuery } from '../support/query.ts'
+import { buildQuery, readReply } from '../support/query.ts'
 import { startTestServer } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 import { freePort } from '../support/ports.ts'
@@ -33,14 +33,7 @@ async function ask(port: number, cookie: Buffer): Promise<{ rcode: number; cooki
       socket.once('message', (bytes) => (clearTimeout(timer), resolve(bytes)))
       socket.send(buildQuery('www.cookies.test', RRType.A, { edns: { options: [{ code: 10, data: cookie }] } }), port, '127.0.0.1')
     })
-    // The OPT record is the last record: find its COOKIE option by scanning from the end.
-    const at = reply.lastIndexOf(Buffer.from([0, 0, 41]))
-    const optAt = at + 1
-    const rcode = ((reply[3] as number) & 0xf) | ((reply[optAt + 4] as number) << 4)
-    let found: Buffer | undefined
-    for (let option = optAt + 10; option < reply.length; option += 4 + reply.readUInt16BE(option + 2)) {
-      if (reply.readUInt16BE(option) === 10) found = reply.subarray(option + 4, option + 4 + reply.readUInt16BE(option + 2))
-    }
+    const { rcode, cookie: found } = readReply(reply)
     return { rcode, cookie: found }
   } finally {
     socket.close()

@@ -1,7 +1,9 @@
-// Builds query packets with dns2's encoder (an independent implementation of the wire format).
+// Builds query packets with dns2's encoder (an independent implementation of the wire format),
+// and reads the reply fields tests check by hand (TC, extended rcode, COOKIE).
 
 import dgram from 'node:dgram'
 import dns2 from 'dns2'
+import { RRType } from '../../server/dns/types.ts'
 
 const { Packet } = dns2
 
@@ -47,4 +49,32 @@ export async function askA(port: number, name: string): Promise<{ readonly rcode
   } finally {
     socket.close()
   }
+}
+
+export type Reply = { readonly bytes: Buffer; readonly rcode: number; readonly tc: boolean; readonly answers: number; readonly cookie: Buffer | undefined }
+
+/** A reply's TC flag, answer count, extended rcode (with OPT's upper bits) and COOKIE option, read from its bytes. */
+export function readReply(bytes: Buffer): Reply {
+  let at = 12
+  const skipName = (): void => {
+    while (bytes[at] !== 0 && ((bytes[at] as number) & 0xc0) !== 0xc0) at += (bytes[at] as number) + 1
+    at += bytes[at] === 0 ? 1 : 2
+  }
+  for (let i = 0; i < bytes.readUInt16BE(4); i++) (skipName(), (at += 4))
+  const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10)
+  let rcode = (bytes[3] as number) & 0xf
+  let cookie: Buffer | undefined
+  for (let i = 0; i < records; i++) {
+    skipName()
+    const type = bytes.readUInt16BE(at)
+    const length = bytes.readUInt16BE(at + 8)
+    if (type === RRType.OPT) {
+      rcode |= (bytes[at + 4] as number) << 4
+      for (let option = at + 10; option < at + 10 + length; option += 4 + bytes.readUInt16BE(option + 2)) {
+        if (bytes.readUInt16BE(option) === 10) cookie = bytes.subarray(option + 4, option + 4 + bytes.readUInt16BE(option + 2))
+      }
+    }
+    at += 10 + length
+  }
+  return { bytes, rcode, tc: ((bytes[2] as number) & 0x02) !== 0, answers: bytes.readUInt16BE(6), cookie }
 }
