@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runCheck } from './check.ts'
+import { KEYS_USAGE, runKeysCommand } from './keys-cli.ts'
 import { loadConfig } from './config/load-config.ts'
 import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
@@ -18,7 +19,8 @@ import { readSettings, type LiveSettings } from './state/settings.ts'
 
 const USAGE = `usage:
   signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N] [--instance NAME]
-  signpost check [--config FILE] [--zones DIR]`
+  signpost check [--config FILE] [--zones DIR]
+${KEYS_USAGE}`
 
 const EXIT = { ok: 0, problems: 1, usage: 2, startup: 3 } as const
 
@@ -48,8 +50,17 @@ function liveSettings(config: Config, configFile: string | undefined): LiveSetti
   return read.settings
 }
 
+/** Where keys go without --dir: the config's dnssec.keys_dir (the config found as serve finds it), else here. */
+function defaultKeysDir(): string {
+  const found = settings({})
+  const { configFile } = found.ok ? found.settings.sources : { configFile: undefined }
+  const keysDir = found.ok ? found.settings.config.dnssec?.keys_dir : undefined
+  return configFile && keysDir ? resolve(dirname(configFile), keysDir) : '.'
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  if (command === 'keys' || command === 'ds') return runKeysCommand(command, rest, { out: process.stdout, err: process.stderr, defaultDir: defaultKeysDir(), nowS: Math.floor(Date.now() / 1000) })
   let parsed
   try {
     parsed = parseArgs({

@@ -4,7 +4,7 @@
 export type ProblemCode =
   | 'io' | 'syntax' | 'directive' | 'include' | 'owner' | 'ttl' | 'class' | 'type' | 'rdata'
   | 'no-soa' | 'soa-count' | 'soa-not-apex' | 'no-ns' | 'cname-and-other-data' | 'cname-count'
-  | 'out-of-zone' | 'missing-glue' | 'duplicate-zone' | 'config'
+  | 'out-of-zone' | 'missing-glue' | 'duplicate-zone' | 'config' | 'key'
 
 export type Problem = {
   readonly code: ProblemCode
