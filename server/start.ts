@@ -79,12 +79,13 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   if (!first.ok) throw new LoadError(first.problems)
   logZones(loadLog, first.inputs.zones)
   for (const problem of first.zoneProblems) loadLog.error({ problem: formatProblem(problem) }, 'zone rejected')
+  for (const warning of first.warnings) loadLog.warn(warning)
   const operator = await openOperatorStore({ config: first.inputs.config, configFile: options.sources.configFile, stateFile: options.stateFile, auditLog: options.auditLog, instance: options.instance, logger })
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => plane.store.current, planServers)
   const plane = await createControlPlane({
     inputs: first.inputs,
-    load: () => loadInputs(options.sources),
+    load: (previous) => loadInputs(options.sources, previous),
     adminStore: operator.adminStore,
     fleet: operator.fleet,
     prober: ({ config, targets, previous, onTransitions, onFault }) => createChecker({

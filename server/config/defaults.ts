@@ -35,3 +35,7 @@ export const DEFAULT_RRL_IPV4_PREFIX = 24
 export const DEFAULT_RRL_IPV6_PREFIX = 56
 /** Accounting slots per DNS worker (16 bytes each): 1 MB, however many prefixes send. */
 export const DEFAULT_RRL_TABLE_SIZE = 65_536
+/** DNSSEC: two weeks of validity (made again with 3.5 days left), an hour's DNSKEY TTL, 100,000 signed answers per thread. */
+export const DEFAULT_SIGNATURE_VALIDITY_DAYS = 14
+export const DEFAULT_DNSKEY_TTL = 3600
+export const DEFAULT_SIGNATURE_CACHE = 100_000

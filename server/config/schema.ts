@@ -130,6 +130,20 @@ export type CookiesConfig = {
   secret?: string
 }
 
+/** Online DNSSEC signing (dnssec/): zones with an active key in keys_dir are signed. */
+export type DnssecConfig = {
+  /** BIND-format key files (K<zone>.+<alg>+<tag>.key / .private), relative to the config file. */
+  keys_dir: string
+  /** How long a signature is valid; it is made again when a quarter of that is left. */
+  signature_validity_days?: number
+  /** TTL of the DNSKEY (and CDS/CDNSKEY) RRsets. */
+  dnskey_ttl?: number
+  /** Publish CDS and CDNSKEY for the zone's SEP keys (RFC 8078), for parents that scan for them. */
+  publish_cds?: boolean
+  /** Signed answers each thread keeps (made at query time: GSLB answers, denials, wildcard answers). */
+  signature_cache?: number
+}
+
 export type Config = {
   listen?: string[]
   /** DNS worker threads (default: one per CPU); 0 answers on the main thread beside the checker. */
@@ -143,6 +157,7 @@ export type Config = {
   cluster?: ClusterConfig
   rrl?: RrlConfig
   cookies?: CookiesConfig
+  dnssec?: DnssecConfig
   checks?: Record<string, CheckConfig>
   sites?: Record<string, SiteConfig>
   names?: Record<string, NameConfig>
@@ -245,6 +260,18 @@ export const configSchema = {
         ipv6_prefix: int(16, 128),
         exempt: { type: 'array', items: { type: 'string', format: 'cidr' } },
         table_size: int(1024, 16_777_216),
+      },
+    },
+    dnssec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['keys_dir'],
+      properties: {
+        keys_dir: { type: 'string', minLength: 1 },
+        signature_validity_days: int(2, 365),
+        dnskey_ttl: int(0, 604_800),
+        publish_cds: { type: 'boolean' },
+        signature_cache: int(1000, 10_000_000),
       },
     },
     cookies: {

@@ -13,6 +13,11 @@ export type CompiledRecord = {
   readonly body: Uint8Array
   readonly patches: readonly number[]
   readonly plain: Uint8Array
+  /**
+   * The RDATA in DNSSEC canonical form (RFC 4034 §6.2: names in it lowercased), only when that
+   * differs from `plain`'s RDATA.
+   */
+  readonly canonical?: Uint8Array
 }
 
 export type CompiledRRset = {
@@ -34,6 +39,18 @@ export type OwnerRef =
 
 export type RRsetRef = { readonly rrset: CompiledRRset; readonly owner: OwnerRef }
 
+/**
+ * What a negative answer (or a referral) says does not exist, for the NSEC a signed reply carries
+ * (compact denial, RFC 9824): at which name, and which types do exist there: 'nxname' when the
+ * name does not, 'node' for the types of the node the question name resolved to. A referral's
+ * denial is at the zone cut: its DS RRset when the child is signed, else the types the cut has.
+ */
+export type Denial = {
+  readonly owner: OwnerRef
+  readonly types: readonly number[] | 'node' | 'nxname'
+  readonly ds?: CompiledRRset
+}
+
 export type AnswerPlan = {
   /** Unique in the process for its lifetime, across threads: the key of encode's section cache. */
   readonly id: number
@@ -44,6 +61,8 @@ export type AnswerPlan = {
   readonly additional: readonly RRsetRef[]
   /** Referral glue must fit or the reply is truncated (RFC 9471); other additional data is optional. */
   readonly additionalRequired: boolean
+  /** Set on negative answers and referrals: what a signed reply proves with an NSEC (or DS). */
+  readonly denial: Denial | undefined
 }
 
 /** The one shared empty list (empty sections, empty patch lists). */
@@ -55,10 +74,10 @@ const ID_BASE = threadId * 2 ** 36
 let nextSerial = 0
 
 /** A frozen plan; empty sections share one empty array (a zone of 100,000 names feels each). */
-export function makePlan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false): AnswerPlan {
+export function makePlan(rcode: number, answer: readonly RRsetRef[], authority: readonly RRsetRef[], additional: readonly RRsetRef[], authoritative = true, additionalRequired = false, denial?: Denial): AnswerPlan {
   const shared = (refs: readonly RRsetRef[]): readonly RRsetRef[] => (refs.length === 0 ? NONE : refs)
   const id = ID_BASE + nextSerial++
-  return Object.freeze({ id, rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired })
+  return Object.freeze({ id, rcode, authoritative, answer: shared(answer), authority: shared(authority), additional: shared(additional), additionalRequired, denial })
 }
 
 export function rcodePlan(rcode: number): AnswerPlan {
@@ -67,3 +86,7 @@ export function rcodePlan(rcode: number): AnswerPlan {
 
 /** The owner of an answer at the query name itself. */
 export const AT_QNAME: OwnerRef = Object.freeze({ kind: 'qname' })
+
+/** The denial of the question name's existence, and of the asked type at the name's node. */
+export const NO_NAME: Denial = Object.freeze({ owner: AT_QNAME, types: 'nxname' })
+export const NO_TYPE: Denial = Object.freeze({ owner: AT_QNAME, types: 'node' })

@@ -2,7 +2,7 @@
 
 export const RRType = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
-  OPT: 41, DS: 43, TSIG: 250, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  OPT: 41, DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, CDS: 59, CDNSKEY: 60, NXNAME: 128, TSIG: 250, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
 } as const
 
 export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const

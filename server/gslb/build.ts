@@ -9,7 +9,7 @@ import type { Config, NameConfig } from '../config/schema.ts'
 import { canonicalAddress } from '../common/address.ts'
 import type { Problem } from '../common/problem.ts'
 import { nameKey, parseName } from '../dns/name.ts'
-import { makePlan, type AnswerPlan } from '../dns/plan.ts'
+import { makePlan, NO_TYPE, type AnswerPlan } from '../dns/plan.ts'
 import { RRType, Rcode } from '../dns/types.ts'
 import type { Location } from '../geo/location.ts'
 import { compileRRset, type CompiledZone } from '../zone/compile.ts'
@@ -147,5 +147,5 @@ function nodataPlan(zone: CompiledZone, negativeTtl: number | undefined): Answer
   if (negativeTtl === undefined) return zone.nodata
   const soa = zone.nodata.authority[0]!
   const rdata = (soa.rrset.records[0]!).plain.subarray(10)
-  return makePlan(Rcode.NOERROR, [], [{ rrset: compileRRset(RRType.SOA, negativeTtl, [{ wire: rdata, names: [] }], zone.origin), owner: soa.owner }], [])
+  return makePlan(Rcode.NOERROR, [], [{ rrset: compileRRset(RRType.SOA, negativeTtl, [{ wire: rdata, names: [] }], zone.origin), owner: soa.owner }], [], true, false, NO_TYPE)
 }

@@ -31,7 +31,7 @@ function geoFor(source: GeoSource | undefined): GeoDb | undefined {
 }
 
 function snapshotOf(state: WorkerState) {
-  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo), state.load, state.defence)
+  return buildSnapshot(state.generation, state.zones, state.gslb, state.health, state.admin, geoFor(state.geo), state.load, state.defence, state.dnssec)
 }
 
 const counter = createQueryCounter(planServers)

@@ -8,7 +8,7 @@ import type { DefenceSettings } from '../abuse/settings.ts'
 import type { GeoSource } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import type { AdminView, HealthView, LoadView } from '../gslb/types.ts'
-import type { Snapshot } from '../query/snapshot.ts'
+import type { Snapshot, SnapshotDnssec } from '../query/snapshot.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
 import type { ListenAddress } from '../common/address.ts'
 import type { QueryTotals } from '../metrics/query-counts.ts'
@@ -24,6 +24,8 @@ export type WorkerState = {
   readonly load: LoadView
   readonly geo: GeoSource | undefined
   readonly defence: DefenceSettings
+  /** Sent with the zones in one message: its static signatures are keyed by the zones' RRsets. */
+  readonly dnssec: SnapshotDnssec
 }
 
 export type WorkerInit = {
@@ -77,13 +79,13 @@ const THREAD_URL = new URL('./dns-worker-thread.ts', import.meta.url)
 const REPLY_TIMEOUT_MS = 1000
 
 function workerState(snapshot: Snapshot): WorkerState {
-  const { zones, gslb, geo, generation, defence } = snapshot
-  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, load: gslb.load, geo: geo?.source, defence }
+  const { zones, gslb, geo, generation, defence, dnssec } = snapshot
+  return { generation, zones, gslb: gslb.config, health: gslb.health, admin: gslb.admin, load: gslb.load, geo: geo?.source, defence, dnssec }
 }
 
 /** What a worker must be told so its snapshot matches `after`, in order. */
 function workerChanges(before: Snapshot, after: Snapshot): ToWorker[] {
-  if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo || after.defence !== before.defence) return [{ kind: 'inputs', state: workerState(after) }]
+  if (after.zones !== before.zones || after.gslb.config !== before.gslb.config || after.geo !== before.geo || after.defence !== before.defence || after.dnssec !== before.dnssec) return [{ kind: 'inputs', state: workerState(after) }]
   const changes: ToWorker[] = []
   if (after.gslb.health !== before.gslb.health) changes.push({ kind: 'health', health: after.gslb.health })
   if (after.gslb.admin !== before.gslb.admin) changes.push({ kind: 'admin', admin: after.gslb.admin })

@@ -11,6 +11,8 @@ import { checkCookie, CookieCheck } from '../abuse/cookies.ts'
 import { createLimiter, DROP, SEND } from '../abuse/limiter.ts'
 import { ResponseClass, responseClass } from '../abuse/response-class.ts'
 import { answer } from '../query/answer.ts'
+import { signAnswer } from '../query/sign-answer.ts'
+import { createSignatureCache, type SignatureCache } from '../dnssec/signature-cache.ts'
 import { Rcode, type ClientInfo, type Transport } from '../dns/types.ts'
 import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
 import { encodeReject, encodeResponse, encodeTruncated, udpLimit } from '../dns/wire/encode.ts'
@@ -32,6 +34,12 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
   const address = new Uint8Array(16)
   const serverCookie = new Uint8Array(16)
   counter?.watchRrlTable(limiter.table)
+  // Signatures made at query time: this thread's, sized by the config (made again when that changes).
+  let signatures: SignatureCache | undefined
+  const signaturesFor = (capacity: number): SignatureCache => {
+    if (signatures?.capacity !== capacity) signatures = createSignatureCache(capacity)
+    return signatures
+  }
   return (packet, client, transport) => {
     const snapshot = store.current
     const { rrl, cookies } = snapshot.defence
@@ -63,7 +71,8 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
         cookie = serverCookie
       }
       turn = (turn + 1) & 0x3fffffff
-      const { plan, scope, tables, table } = answer(query, client, snapshot, turn)
+      const result = answer(query, client, snapshot, turn)
+      const { plan, scope, tables, table } = result
       if (counter) {
         counter.countQuery(transport, plan.rcode, query.qtype)
         if (tables && table) counter.countGslbAnswer(tables, table, plan)
@@ -83,7 +92,10 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
             : encodeTruncated(query, plan)
         }
       }
-      return encodeResponse(query, plan, transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope, cookie)
+      // Signed only once the limiter let it through: a limited flood costs no signatures.
+      const dnssec = snapshot.dnssec
+      const sent = edns?.dnssecOk && dnssec.zones.size > 0 ? signAnswer(query, result, snapshot, signaturesFor(dnssec.cacheSize), Math.floor(Date.now() / 1000)) : plan
+      return encodeResponse(query, sent, transport === 'tcp' ? TCP_LIMIT : udpLimit(query.edns), scope, cookie)
     } catch (error) {
       // A bug, not bad input: answer SERVFAIL and keep serving (CoreDNS `recover`).
       logger.error({ err: error, client: client.address }, 'query handling failed')

@@ -9,6 +9,7 @@
 // or zone data is ever read again.
 
 import { NO_DEFENCE, type DefenceSettings } from '../abuse/settings.ts'
+import type { ZoneSigning } from '../dnssec/sign-zone.ts'
 import type { GeoDb } from '../geo/geo-db.ts'
 import type { GslbConfig } from '../gslb/build.ts'
 import { buildNameTables, type NameTables } from '../gslb/tables.ts'
@@ -18,6 +19,7 @@ import type { CompiledNode, CompiledZone } from '../zone/compile.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
 import { createNameMemo, type NameMemo } from './name-slots.ts'
 import { buildNodeFilter, type NodeFilter } from './node-filter.ts'
+import type { SignedPlan } from './sign-answer.ts'
 
 export type GslbState = {
   readonly config: GslbConfig
@@ -41,7 +43,17 @@ export type ResolvedName = {
 export type SnapshotCache = {
   /** Where names resolved (undefined: in no zone of ours). */
   readonly names: NameMemo<ResolvedName | undefined>
+  /** Plans signed for DO queries, by plan id (and question name, where the signature depends on it). */
+  readonly signed: Map<number | string, SignedPlan>
 }
+
+/** The signed zones of a snapshot, by zone key, and how many signed plans a snapshot's cache keeps. */
+export type SnapshotDnssec = {
+  readonly zones: ReadonlyMap<string, ZoneSigning>
+  readonly cacheSize: number
+}
+
+export const NO_DNSSEC: SnapshotDnssec = Object.freeze({ zones: new Map(), cacheSize: 0 })
 
 export type Snapshot = {
   readonly generation: number
@@ -52,6 +64,8 @@ export type Snapshot = {
   readonly geo: GeoDb | undefined
   /** Response rate limiting and DNS Cookies, as the config says (changed by a reload only). */
   readonly defence: DefenceSettings
+  /** Signing state of the zones that are signed (built with the zones, changed by a reload or a re-signing). */
+  readonly dnssec: SnapshotDnssec
   /** New with every snapshot; the only part written after it is built (see the header). */
   readonly cache: SnapshotCache
 }
@@ -59,28 +73,28 @@ export type Snapshot = {
 export const NO_ADMIN: AdminView = Object.freeze({ servers: new Map(), sites: new Map() })
 export const EMPTY_GSLB: GslbConfig = Object.freeze({ names: [], sites: new Map() })
 
-export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined, load: LoadView = NO_LOAD, defence: DefenceSettings = NO_DEFENCE): Snapshot {
-  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin, load), geo, defence)
+export function buildSnapshot(generation: number, zones: ZoneSet, config: GslbConfig, health: HealthView, admin: AdminView, geo: GeoDb | undefined, load: LoadView = NO_LOAD, defence: DefenceSettings = NO_DEFENCE, dnssec: SnapshotDnssec = NO_DNSSEC): Snapshot {
+  return snapshot(generation, zones, buildNodeFilter(zones), gslbState(config, health, admin, load), geo, defence, dnssec)
 }
 
 export function withHealth(current: Snapshot, health: HealthView): Snapshot {
   const { config, admin, load } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence, current.dnssec)
 }
 
 export function withAdmin(current: Snapshot, admin: AdminView): Snapshot {
   const { config, health, load } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence, current.dnssec)
 }
 
 export function withLoad(current: Snapshot, load: LoadView): Snapshot {
   const { config, health, admin } = current.gslb
-  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence)
+  return snapshot(current.generation + 1, current.zones, current.nodeFilter, gslbState(config, health, admin, load), current.geo, current.defence, current.dnssec)
 }
 
 /** Every snapshot gets a fresh cache: the old one points at the old tables. */
-function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gslb: GslbState, geo: GeoDb | undefined, defence: DefenceSettings): Snapshot {
-  return Object.freeze({ generation, zones, nodeFilter, gslb, geo, defence, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>() }) })
+function snapshot(generation: number, zones: ZoneSet, nodeFilter: NodeFilter, gslb: GslbState, geo: GeoDb | undefined, defence: DefenceSettings, dnssec: SnapshotDnssec): Snapshot {
+  return Object.freeze({ generation, zones, nodeFilter, gslb, geo, defence, dnssec, cache: Object.freeze({ names: createNameMemo<ResolvedName | undefined>(), signed: new Map() }) })
 }
 
 function gslbState(config: GslbConfig, health: HealthView, admin: AdminView, load: LoadView): GslbState {

@@ -34,7 +34,7 @@ import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type Tim
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
-import type { Inputs, LoadResult } from './load-inputs.ts'
+import { resignInputs, type Inputs, type LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
 import { createSiteLoad } from './site-load.ts'
 import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './settings.ts'
@@ -109,8 +109,8 @@ export type ProberOptions = {
 export type ControlDeps = {
   /** The first load, already checked. */
   readonly inputs: Inputs
-  /** Reads config, zones and GeoIP database again, for a reload. */
-  readonly load: () => Promise<LoadResult>
+  /** Reads config, zones, keys and GeoIP database again, for a reload (reusing `previous`'s signatures where nothing changed). */
+  readonly load: (previous: Inputs) => Promise<LoadResult>
   readonly adminStore: AdminStore
   /** In a fleet: etcd's shared state (its adminStore is `adminStore`), and what this instance says of itself. */
   readonly fleet?: { readonly link: Fleet; readonly identity: (inputs: Inputs) => Identity } | undefined
@@ -152,7 +152,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   // The cookie secret when the config names none: made once, kept across reloads (a restart makes a new one).
   const generatedSecret = new Uint8Array(randomBytes(16))
   const defence = (config: Config, before: DefenceSettings | undefined): DefenceSettings => defenceSettings(config, before, Math.floor(deps.now().getTime() / 1000), generatedSecret)
-  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo, undefined, defence(inputs.config, undefined)))
+  const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo, undefined, defence(inputs.config, undefined), inputs.dnssec?.snapshot))
   logPicks(gslbLog, undefined, store.current)
 
   /** Swaps in the snapshot `change` makes of the current one; the replicas follow. */
@@ -265,8 +265,29 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   await restartProbes(inputs.config)
   siteLoad.restart(inputs.config)
 
+  // Signing again, without reading any file, when a static signature falls due or a key's timing
+  // (publish, activate, inactive, delete) passes: a key roll runs on its own once its times are set.
+  let signingTimer: NodeJS.Timeout | undefined
+  const resign = async (): Promise<void> => {
+    inputs = resignInputs(inputs, Math.floor(deps.now().getTime() / 1000))
+    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, current.defence, inputs.dnssec?.snapshot))
+    loadLog.info({ signed: [...(inputs.dnssec?.snapshot.zones.values() ?? [])].map((z) => `${nameToText(z.signer)} by ${z.keys.map((k) => k.tag).join(',')}`) }, 'zones signed again')
+    scheduleSigning()
+    setImmediate(releaseMemory)
+  }
+  const scheduleSigning = (): void => {
+    clearTimeout(signingTimer)
+    const at = inputs.dnssec?.nextEventS
+    if (at === undefined) return
+    // setTimeout holds at most ~24 days; a later event is waited for in steps.
+    const delay = Math.min(Math.max(0, at * 1000 - deps.now().getTime()), 86_400_000)
+    signingTimer = setTimeout(() => void write(at * 1000 <= deps.now().getTime() ? resign : async () => scheduleSigning()), delay)
+    signingTimer.unref()
+  }
+  scheduleSigning()
+
   const reload = async (): Promise<ReloadResult> => {
-    const result = await deps.load()
+    const result = await deps.load(inputs)
     const read = result.ok ? deps.readSettings(result.inputs.config) : undefined
     const problems = !result.ok ? result.problems : [
       ...result.zoneProblems,
@@ -282,7 +303,9 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     settings = read.settings
     deps.setLogLevel(settings.logLevel)
     logZones(loadLog, inputs.zones)
-    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, defence(inputs.config, current.defence)))
+    for (const warning of result.warnings) loadLog.warn(warning)
+    swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, defence(inputs.config, current.defence), inputs.dnssec?.snapshot))
+    scheduleSigning()
     await restartProbes(inputs.config)
     siteLoad.restart(inputs.config)
     announce()
@@ -379,6 +402,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       next.follow(store.current)
     },
     stop() {
+      clearTimeout(signingTimer)
       prober?.stop()
       siteLoad.stop()
     },

@@ -10,7 +10,16 @@ import { openGeoDb, readGeoSource, type GeoDb } from '../geo/geo-db.ts'
 import { buildGslb, type GslbConfig } from '../gslb/build.ts'
 import type { Problem } from '../common/problem.ts'
 import { loadZoneFolder } from '../zone/load-zones.ts'
+import { compileZone, type CompiledZone } from '../zone/compile.ts'
+import type { Zone } from '../zone/model.ts'
 import { zoneSet, type ZoneSet } from '../zone/zone-set.ts'
+import { nameToText } from '../dns/name.ts'
+import type { ZoneKey } from '../dnssec/key-file.ts'
+import { loadKeyFolder } from '../dnssec/load-keys.ts'
+import type { Signed } from '../dnssec/rrsig.ts'
+import { dnssecSettings } from '../dnssec/settings.ts'
+import { signZone, type DnssecSettings, type ZoneSigning } from '../dnssec/sign-zone.ts'
+import type { SnapshotDnssec } from '../query/snapshot.ts'
 
 export type Inputs = {
   readonly config: Config
@@ -19,17 +28,32 @@ export type Inputs = {
   readonly zones: ZoneSet
   readonly gslb: GslbConfig
   readonly geo: GeoDb | undefined
+  /** Signing: the keys, the zones they sign (kept to sign again), and their signatures. */
+  readonly dnssec: DnssecInputs | undefined
+}
+
+export type DnssecInputs = {
+  readonly settings: DnssecSettings
+  readonly keys: readonly ZoneKey[]
+  /** The zone models of zones with keys, to sign again without reading them (signatures due, keys' times passing). */
+  readonly models: ReadonlyMap<string, Zone>
+  readonly snapshot: SnapshotDnssec
+  /** Every zone's signatures by content, for the next signing to reuse. */
+  readonly signatures: ReadonlyMap<string, Signed>
+  /** When to sign again (seconds), if ever. */
+  readonly nextEventS: number | undefined
 }
 
 export type Sources = { readonly configFile: string | undefined; readonly zonesDir: string }
 
 export type LoadResult =
-  | { readonly ok: true; readonly inputs: Inputs; readonly zoneProblems: readonly Problem[] }
+  | { readonly ok: true; readonly inputs: Inputs; readonly zoneProblems: readonly Problem[]; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly problems: readonly Problem[] }
 
 const GEO_CACHE_DEFAULT = 10_000
 
-export async function loadInputs(sources: Sources): Promise<LoadResult> {
+/** `previous`: the inputs served now, whose signatures a reload reuses for RRsets that did not change. */
+export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Math.floor(Date.now() / 1000)): Promise<LoadResult> {
   let config: Config = {}
   let locate: ConfigLocator = (_path) => ({ file: sources.configFile ?? '(no config)', line: 0 })
   if (sources.configFile) {
@@ -38,10 +62,22 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
     config = loaded.config
     locate = loaded.locate
   }
-  const folder = loadZoneFolder(sources.zonesDir)
+  let keys: readonly ZoneKey[] = []
+  const warnings: string[] = []
+  if (config.dnssec && sources.configFile) {
+    const folder = loadKeyFolder(resolve(dirname(sources.configFile), config.dnssec.keys_dir))
+    if (folder.problems.length > 0) return { ok: false, problems: folder.problems }
+    keys = folder.keys
+    warnings.push(...folder.warnings)
+  }
+  const signer = config.dnssec ? zoneSigner(dnssecSettings(config.dnssec), keys, previous?.dnssec?.signatures ?? new Map(), nowS) : undefined
+  const folder = loadZoneFolder(sources.zonesDir, signer?.compile)
   if (!folder.ok) return { ok: false, problems: folder.problems }
   const zones = zoneSet(folder.loads.flatMap((load) => (load.ok ? [load.zone] : [])))
   const zoneProblems = folder.loads.flatMap((load) => (load.ok ? [] : load.problems))
+  // A key for a zone whose file failed to load is not reported: the zone's own problems are.
+  const unserved = zoneProblems.length > 0 ? [] : keys.filter((k) => !zones.byKey.has(k.zoneKey))
+  if (unserved.length > 0) return { ok: false, problems: unserved.map((k) => ({ code: 'key' as const, file: k.file, line: 0, message: `key ${k.tag} is for zone ${nameToText(k.zone)}, which no zone file serves` })) }
 
   let geo: GeoDb | undefined
   if (config.geoip && sources.configFile) {
@@ -55,5 +91,39 @@ export async function loadInputs(sources: Sources): Promise<LoadResult> {
   const gslb = buildGslb(config, zones, locate)
   // A broken zone file often surfaces here as a GSLB name "in no zone": report its own lines too.
   if (!gslb.ok) return { ok: false, problems: [...zoneProblems, ...gslb.problems] }
-  return { ok: true, inputs: { config, locate, zones, gslb: gslb.gslb, geo }, zoneProblems }
+  return { ok: true, inputs: { config, locate, zones, gslb: gslb.gslb, geo, dnssec: signer?.result() }, zoneProblems, warnings }
+}
+
+/** The inputs with every zone that has keys signed again at `nowS` (signatures due, keys' times passed); the rest as they are. */
+export function resignInputs(inputs: Inputs, nowS: number): Inputs {
+  const dnssec = inputs.dnssec
+  if (!dnssec) return inputs
+  const signer = zoneSigner(dnssec.settings, dnssec.keys, dnssec.signatures, nowS)
+  const zones = zoneSet([...inputs.zones.byKey.values()].map((zone) => {
+    const model = dnssec.models.get(zone.key)
+    return model ? signer.compile(model) : zone
+  }))
+  const gslb = buildGslb(inputs.config, zones, inputs.locate)
+  // The zones are the ones that passed before, so their GSLB names still do.
+  if (!gslb.ok) throw new Error(`re-signing broke the GSLB names: ${gslb.problems[0]?.message}`)
+  return { ...inputs, zones, gslb: gslb.gslb, dnssec: signer.result() }
+}
+
+/** A zone compiler that signs the zones that have keys, and what it signed. */
+function zoneSigner(settings: DnssecSettings, keys: readonly ZoneKey[], previous: ReadonlyMap<string, Signed>, nowS: number): { compile: (model: Zone) => CompiledZone; result: () => DnssecInputs } {
+  const models = new Map<string, Zone>()
+  const signing = new Map<string, ZoneSigning>()
+  const signatures = new Map<string, Signed>()
+  let nextEventS: number | undefined
+  const compile = (model: Zone): CompiledZone => {
+    const zoneKeys = keys.filter((k) => k.zoneKey === model.key)
+    if (zoneKeys.length === 0 || models.has(model.key)) return compileZone(model)
+    models.set(model.key, model)
+    const signed = signZone(model, zoneKeys, settings, nowS, previous)
+    if (signed.signing) signing.set(model.key, signed.signing)
+    for (const [key, value] of signed.signatures) signatures.set(key, value)
+    if (signed.nextEventS !== undefined) nextEventS = Math.min(nextEventS ?? Infinity, signed.nextEventS)
+    return signed.zone
+  }
+  return { compile, result: () => ({ settings, keys, models, snapshot: Object.freeze({ zones: signing, cacheSize: settings.cacheSize }), signatures, nextEventS }) }
 }

@@ -4,7 +4,7 @@
 
 import { isSubdomain, labelOffsets, nameKey } from '../dns/name.ts'
 import { RRType, Rcode } from '../dns/types.ts'
-import { AT_QNAME, makePlan, NONE, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from '../dns/plan.ts'
+import { AT_QNAME, makePlan, NO_NAME, NO_TYPE, NONE, type AnswerPlan, type CompiledRRset, type CompiledRecord, type OwnerRef, type RRsetRef } from '../dns/plan.ts'
 import type { RData } from './rdata.ts'
 import type { RRset, Zone, ZoneNode } from './model.ts'
 import { closestEncloser, wildcardKey } from './lookup.ts'
@@ -43,6 +43,27 @@ export type CompiledZone = {
 
 const CLASS_IN = 1
 const MAX_CNAME_CHAIN = 8
+/** Types whose RDATA names are lowercased in DNSSEC's canonical form (RFC 4034 §6.2, RFC 6840 §5.1). */
+const CANONICAL_LOWERCASE: ReadonlySet<number> = new Set([RRType.NS, RRType.CNAME, RRType.SOA, RRType.PTR, RRType.MX, RRType.SRV, 3, 4, 7, 8, 9, 14, 17, 18, 21, 24, 26, 36, 39])
+
+/** A zone RRset as compiled, with its owner node: what compileZone shows its `onRRset` watcher. */
+export type RRsetWatcher = (node: ZoneNode, rrset: CompiledRRset) => void
+
+/** The RDATA with its names lowercased, or undefined when that changes nothing. */
+function canonicalRdata(type: number, rdata: RData): Uint8Array | undefined {
+  if (!CANONICAL_LOWERCASE.has(type)) return undefined
+  let lowered: Uint8Array | undefined
+  for (const name of rdata.names) {
+    for (let i = name.offset; i < name.offset + name.length; i++) {
+      const b = rdata.wire[i] as number
+      if (b < 0x41 || b > 0x5a) continue
+      lowered ??= Uint8Array.from(rdata.wire)
+      // Label length bytes are at most 63 (below 'A'), so only letters change.
+      lowered[i] = b | 0x20
+    }
+  }
+  return lowered
+}
 
 /** Encodes an RRset's records, compressing eligible names in the data against `context`. */
 export function compileRRset(type: number, ttl: number, rdatas: readonly RData[], context: Uint8Array): CompiledRRset {
@@ -51,6 +72,7 @@ export function compileRRset(type: number, ttl: number, rdatas: readonly RData[]
       const plain = withFixedFields(type, ttl, rdata.wire)
       return { body: plain, patches: NONE, plain }
     }
+    const canonical = canonicalRdata(type, rdata)
     const compressed: number[] = []
     const patches: number[] = []
     let at = 0
@@ -69,7 +91,8 @@ export function compileRRset(type: number, ttl: number, rdatas: readonly RData[]
     }
     compressed.push(...rdata.wire.subarray(at))
     const plain = withFixedFields(type, ttl, rdata.wire)
-    return { body: patches.length > 0 ? withFixedFields(type, ttl, compressed) : plain, patches, plain }
+    const body = patches.length > 0 ? withFixedFields(type, ttl, compressed) : plain
+    return canonical ? { body, patches, plain, canonical } : { body, patches, plain }
   })
   return Object.freeze({ type, ttl, contextLength: context.length, records })
 }
@@ -105,8 +128,8 @@ function withRef(refs: readonly RRsetRef[], ref: RRsetRef): RRsetRef[] {
   return refs.length === 0 ? [ref] : refs.concat([ref])
 }
 
-/** Compiles a checked zone into per-node answer plans. */
-export function compileZone(zone: Zone): CompiledZone {
+/** Compiles a checked zone into per-node answer plans; `onRRset` sees each node's RRsets as compiled (a signer signs them). */
+export function compileZone(zone: Zone, onRRset?: RRsetWatcher): CompiledZone {
   const apex = zone.apex
   const soa = apex.rrsets.get(RRType.SOA) as RRset
   const soaMinimum = Buffer.from((soa.rdatas[0] as RData).wire).readUInt32BE((soa.rdatas[0] as RData).wire.length - 4)
@@ -117,7 +140,11 @@ export function compileZone(zone: Zone): CompiledZone {
   const own = new Map<ZoneNode, Map<number, CompiledRRset>>()
   for (const node of zone.nodes.values()) {
     const rrsets = new Map<number, CompiledRRset>()
-    for (const [type, r] of node.rrsets) rrsets.set(type, compileRRset(type, r.ttl, r.rdatas, node.name))
+    for (const [type, r] of node.rrsets) {
+      const rrset = compileRRset(type, r.ttl, r.rdatas, node.name)
+      rrsets.set(type, rrset)
+      onRRset?.(node, rrset)
+    }
     own.set(node, rrsets)
   }
   const compiled = (node: ZoneNode, type: number): CompiledRRset => own.get(node)?.get(type) as CompiledRRset
@@ -151,7 +178,10 @@ export function compileZone(zone: Zone): CompiledZone {
   const referralFor = (cut: ZoneNode): AnswerPlan => {
     const ns = cut.rrsets.get(RRType.NS) as RRset
     const glue = additionalFor([ns], true)
-    return makePlan(Rcode.NOERROR, [], [{ rrset: compiled(cut, RRType.NS), owner: { kind: 'suffix', wireLength: cut.name.length } }], glue, false, true)
+    const owner: OwnerRef = { kind: 'suffix', wireLength: cut.name.length }
+    const ds = own.get(cut)?.get(RRType.DS)
+    const denial = { owner, types: [...cut.rrsets.keys()], ...(ds ? { ds } : {}) }
+    return makePlan(Rcode.NOERROR, [], [{ rrset: compiled(cut, RRType.NS), owner }], glue, false, true, denial)
   }
   const referrals = new Map<ZoneNode, AnswerPlan>()
   const referralOf = (cut: ZoneNode): AnswerPlan => {
@@ -164,7 +194,7 @@ export function compileZone(zone: Zone): CompiledZone {
    * The answer for `qtype` at `node`, whose data is owned by `owner` and compiled in `rrsets`,
    * following CNAMEs inside the zone (RFC 1034 §4.3.2 step 3a; RFC 6604 for the final rcode).
    */
-  const nodata = makePlan(Rcode.NOERROR, [], [negativeSoa], [])
+  const nodata = makePlan(Rcode.NOERROR, [], [negativeSoa], [], true, false, NO_TYPE)
 
   const emptyNodePlans: NodePlans = Object.freeze({ types: NONE, answers: NONE, otherwise: nodata, any: nodata })
 
@@ -175,7 +205,7 @@ export function compileZone(zone: Zone): CompiledZone {
       return makePlan(Rcode.NOERROR, answer, [], additionalFor([node.rrsets.get(qtype) as RRset], false))
     }
     const cname = rrsets.get(RRType.CNAME)
-    if (!cname || qtype === RRType.CNAME) return chain.length === 0 ? nodata : makePlan(Rcode.NOERROR, chain, [negativeSoa], [])
+    if (!cname || qtype === RRType.CNAME) return chain.length === 0 ? nodata : makePlan(Rcode.NOERROR, chain, [negativeSoa], [], true, false, { owner, types: [...node.rrsets.keys()] })
     const answer = withRef(chain, { rrset: cname, owner })
     const targetRdata = (node.rrsets.get(RRType.CNAME) as RRset).rdatas[0] as RData
     const target = targetRdata.wire
@@ -184,7 +214,7 @@ export function compileZone(zone: Zone): CompiledZone {
     if (found.node.cut) return makePlan(Rcode.NOERROR, answer, [], [])
     if (found.exact) return answerAt(found.node, own.get(found.node) as Map<number, CompiledRRset>, ownerOf(target, anchor), qtype, anchor, answer, depth + 1)
     const star = zone.nodes.get(wildcardKey(found.node.key))
-    if (!star) return makePlan(Rcode.NXDOMAIN, answer, [negativeSoa], [])
+    if (!star) return makePlan(Rcode.NXDOMAIN, answer, [negativeSoa], [], true, false, { owner: { kind: 'name', wire: target }, types: 'nxname' })
     return answerAt(star, synthesized(star), { kind: 'name', wire: target }, qtype, anchor, answer, depth + 1)
   }
 
@@ -243,5 +273,5 @@ export function compileZone(zone: Zone): CompiledZone {
       wildcard: star && !node.cut ? nodePlans(star, synthesized(star), AT_QNAME, node.name) : undefined,
     }))
   }
-  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: makePlan(Rcode.NXDOMAIN, [], [negativeSoa], []), nodata })
+  return Object.freeze({ origin: zone.origin, serial: zone.serial, file: zone.file, key: zone.key, nodes, nxdomain: makePlan(Rcode.NXDOMAIN, [], [negativeSoa], [], true, false, NO_NAME), nodata })
 }

@@ -8,6 +8,7 @@ import { nameToText, parseName } from '../dns/name.ts'
 import type { Problem } from '../common/problem.ts'
 import { parseZoneFile } from './parse-zone.ts'
 import { buildZone } from './build-zone.ts'
+import type { Zone } from './model.ts'
 
 export type ZoneLoad =
   | { readonly ok: true; readonly file: string; readonly zone: CompiledZone }
@@ -17,17 +18,20 @@ export type FolderResult = { readonly ok: true; readonly loads: readonly ZoneLoa
 
 const readText = (path: string): string => readFileSync(path, 'utf8')
 
-export function loadZoneFile(file: string): ZoneLoad {
+/** Turns a checked zone into what is served: compileZone, or a signer that compiles and signs. */
+export type ZoneCompiler = (zone: Zone) => CompiledZone
+
+export function loadZoneFile(file: string, compile: ZoneCompiler = compileZone): ZoneLoad {
   const fallback = parseName(basename(file).replace(/\.zone$/, '') + '.', undefined)
   if (!fallback.ok) return { ok: false, file, problems: [{ code: 'owner', file, line: 0, message: `file name gives no zone name: ${fallback.message}` }] }
   const parsed = parseZoneFile(file, fallback.wire, readText)
   if (!parsed.ok) return { ok: false, file, problems: parsed.problems }
   const built = buildZone(parsed.zone, file)
   if (!built.ok) return { ok: false, file, problems: built.problems }
-  return { ok: true, file, zone: compileZone(built.zone) }
+  return { ok: true, file, zone: compile(built.zone) }
 }
 
-export function loadZoneFolder(dir: string): FolderResult {
+export function loadZoneFolder(dir: string, compile: ZoneCompiler = compileZone): FolderResult {
   let files: string[]
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort().map((f) => join(dir, f))
@@ -36,7 +40,7 @@ export function loadZoneFolder(dir: string): FolderResult {
   }
   const seen = new Map<string, string>()
   const loads = files.map((file): ZoneLoad => {
-    const load = loadZoneFile(file)
+    const load = loadZoneFile(file, compile)
     if (!load.ok) return load
     const other = seen.get(load.zone.key)
     if (other) return { ok: false, file, problems: [{ code: 'duplicate-zone', file, line: 0, message: `zone ${nameToText(load.zone.origin)} is already loaded from ${other}` }] }

@@ -213,6 +213,17 @@ function parseKnown(type: number, t: readonly Token[], origin: Uint8Array): RDat
       w.bytes(decodeCharacters(t[2] as Token))
       break
     }
+    case RRType.DS: {
+      // RFC 4034 §5.3: key tag, algorithm, digest type, digest in hex (white space allowed).
+      if (t.length < 4) fail('expected key tag, algorithm, digest type and digest')
+      w.u16(uint(t[0] as Token, 0xffff, 'key tag'))
+      w.u8(uint(t[1] as Token, 255, 'algorithm'))
+      w.u8(uint(t[2] as Token, 255, 'digest type'))
+      const hex = t.slice(3).map((token) => token.text).join('')
+      if (!/^([0-9A-Fa-f]{2})+$/.test(hex)) fail(`DS digest '${hex}' is not hexadecimal`)
+      w.bytes(Buffer.from(hex, 'hex'))
+      break
+    }
     default:
       fail("this type has no presentation format here: write its data as RFC 3597 '\\# <length> <hex>'")
   }

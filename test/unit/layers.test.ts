@@ -15,18 +15,19 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/zone': ['server/common', 'server/dns'],
   'server/geo': ['server/dns'],
   'server/abuse': ['server/common', 'server/config', 'server/dns'],
+  'server/dnssec': ['server/common', 'server/config', 'server/dns', 'server/zone'],
   'server/gslb': ['server/common', 'server/config', 'server/dns', 'server/geo', 'server/zone'],
   'server/health/probes': [],
   'server/health': ['server/config', 'server/health/probes'],
-  'server/query': ['server/abuse', 'server/dns', 'server/geo', 'server/gslb', 'server/zone'],
+  'server/query': ['server/abuse', 'server/dns', 'server/dnssec', 'server/geo', 'server/gslb', 'server/zone'],
   'server/metrics': ['server/abuse', 'server/dns', 'server/gslb', 'server/health', 'server/health/probes', 'server/query'],
-  'server/net': ['server/abuse', 'server/common', 'server/dns', 'server/dns/wire', 'server/geo', 'server/gslb', 'server/metrics', 'server/query', 'server/zone'],
+  'server/net': ['server/abuse', 'server/common', 'server/dns', 'server/dns/wire', 'server/dnssec', 'server/geo', 'server/gslb', 'server/metrics', 'server/query', 'server/zone'],
   'server/fleet': ['server/common', 'server/config'],
   'server/load': ['server/common', 'server/config'],
-  'server/state': ['server/abuse', 'server/common', 'server/config', 'server/dns', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/load', 'server/metrics', 'server/query', 'server/zone'],
+  'server/state': ['server/abuse', 'server/common', 'server/config', 'server/dns', 'server/dnssec', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/load', 'server/metrics', 'server/query', 'server/zone'],
   admin: ['server/state'],
   // The entry points (main, start, check, log) wire everything together.
-  server: ['admin', 'server/common', 'server/config', 'server/dns', 'server/gslb', 'server/health', 'server/load', 'server/metrics', 'server/net', 'server/query', 'server/state'],
+  server: ['admin', 'server/common', 'server/config', 'server/dns', 'server/dnssec', 'server/gslb', 'server/health', 'server/load', 'server/metrics', 'server/net', 'server/query', 'server/state'],
 }
 
 type Edge = { readonly from: string; readonly to: string; readonly typeOnly: boolean; readonly text: string }
