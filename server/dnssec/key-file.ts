@@ -57,7 +57,8 @@ export function parseKeyFiles(keyFile: string, keyText: string, privateFile: str
   const keyLines = keyText.split('\n')
   const recordAt = keyLines.findIndex((line) => line.trim() !== '' && !line.trimStart().startsWith(';'))
   if (recordAt < 0) return problem(keyFile, 1, 'no DNSKEY record')
-  const fields = (keyLines[recordAt] as string).trim().split(/\s+/)
+  // ldns-keygen ends the record with a `;{id = …}` comment.
+  const fields = ((keyLines[recordAt] as string).split(';')[0] as string).trim().split(/\s+/)
   const dnskeyAt = fields.findIndex((f) => f.toUpperCase() === 'DNSKEY')
   if (dnskeyAt < 1 || fields.length < dnskeyAt + 5) return problem(keyFile, recordAt + 1, 'expected "<zone> [ttl] [IN] DNSKEY <flags> 3 <algorithm> <public key>"')
   const owner = parseName(fields[0] as string, undefined)
@@ -81,7 +82,11 @@ export function parseKeyFiles(keyFile: string, keyText: string, privateFile: str
   const privateAlgorithm = privateFields.get('Algorithm')
   if (!privateAlgorithm || Number(privateAlgorithm.value.split(/\s/)[0]) !== algorithm.number) return problem(privateFile, privateAlgorithm?.line ?? 1, `the Algorithm is not ${algorithm.number}, as in ${keyFile}`)
   const privateField = privateFields.get('PrivateKey')
-  const privateBytes = privateField ? Buffer.from(privateField.value, 'base64') : undefined
+  // An ECDSA scalar may be written without its leading zero bytes (OpenSSL's BN_bn2bin, which BIND uses).
+  const written = privateField ? Buffer.from(privateField.value, 'base64') : undefined
+  const short = written !== undefined && algorithm.number === 13 && written.length >= 16 && written.length < 32
+  const privateBytes = short ? Buffer.concat([Buffer.alloc(32 - written.length), written]) : written
+  if (short) written.fill(0)
   if (!privateField || !privateBytes || privateBytes.length !== algorithm.privateKeyLength) return problem(privateFile, privateField?.line ?? 1, `expected a PrivateKey of ${algorithm.privateKeyLength} bytes (base64)`)
   let privateKey: KeyObject
   try {
