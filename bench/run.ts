@@ -7,6 +7,9 @@
 //     thread, which probes, on CPU 1 beside dnsperf), with and without the probes.
 //  3. Scaling: one worker against two at a fixed rate, server and dnsperf sharing both cores.
 //  4. A 100,000-record zone: load time and RSS.
+//  5. DNSSEC: the mix with DO=1 on every query against the same without (a signed zone, caches
+//     warm), in turns and side by side; one signature's cost per algorithm; the 100,000-record
+//     zone signed: load time and RSS.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -78,6 +81,14 @@ function folder(name: string, config: string): string {
   mkdirSync(dir)
   writeFileSync(join(dir, 'bench.test.zone'), benchZone())
   writeFileSync(join(dir, 'signpost.yaml'), config + `admin: { state_file: ${dir}/state.json, audit_log: ${dir}/audit.log }\n`)
+  return dir
+}
+
+/** `dir`'s zone signed: a key made by `signpost keys new` and the dnssec section pointing at it. */
+function signed(dir: string, zone: string): string {
+  mkdirSync(join(dir, 'keys'))
+  execFileSync(node, ['server/main.ts', 'keys', 'new', zone, '--dir', join(dir, 'keys')])
+  writeFileSync(join(dir, 'signpost.yaml'), `dnssec: { keys_dir: keys }\n`, { flag: 'a' })
   return dir
 }
 
@@ -252,13 +263,45 @@ async function bigZone(): Promise<void> {
   }
 }
 
+/** 5. Signed answers against unsigned ones, one signature's cost, and a signed 100,000-record zone. */
+async function dnssec(files: ReturnType<typeof queryFiles>): Promise<void> {
+  const dir = signed(folder('signed', benchConfig()), 'bench.test')
+  const servers = [await startSignpost(dir, 1, '0'), await startSignpost(dir, 1, '0')]
+  const [plain, withDo] = servers as [{ child: ChildProcess; port: number }, { child: ChildProcess; port: number }]
+  const runs: [string, { child: ChildProcess; port: number }, readonly string[]][] = [['signed zone: mix, no DO', plain, []], ['signed zone: mix, DO=1 on every query', withDo, ['-D']]]
+  const rounds: Result[][] = runs.map(() => [])
+  for (let round = 0; round < ROUNDS; round++) for (const [i, [name, server, extra]] of runs.entries()) rounds[i]!.push(await measure(name, server.child.pid!, server.port, files.mix, { extra }))
+  const ratios: number[] = []
+  for (let round = 0; round < ROUNDS; round++) ratios.push(await sideBySide({ pid: plain.child.pid!, port: plain.port, file: files.mix }, { pid: withDo.child.pid!, port: withDo.port, file: files.mix, extra: ['-D'] }))
+  for (const server of servers) await stop(server.child)
+  printResults(`5. DNSSEC: one DNS worker on CPU 0, dnsperf on CPU 1, ${ROUNDS} rounds (median, range)`, rounds.map(medianResult))
+  console.log(`\nSide by side (two servers on CPU 0 at once, the same signed zone): DO µs ÷ no-DO µs per round ${ratios.map((r) => `${r.toFixed(3)}×`).join(' ')}, median ${median(ratios).toFixed(3)}×`)
+  console.log(execFileSync(node, ['bench/sign-cost.ts'], { encoding: 'utf8' }))
+
+  const big = join(work, 'big-signed')
+  mkdirSync(big)
+  const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
+  for (let i = 0; i < 99_996; i++) lines.push(`host${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
+  writeFileSync(join(big, 'big.test.zone'), lines.join('\n') + '\n')
+  writeFileSync(join(big, 'signpost.yaml'), `admin: { state_file: ${big}/state.json, audit_log: ${big}/audit.log }\n`)
+  signed(big, 'big.test')
+  for (const workers of [0, 1]) {
+    const started = process.hrtime.bigint()
+    const { child } = await startSignpost(big, workers, undefined)
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    await new Promise((r) => setTimeout(r, 1000))
+    console.log(`100,000-record zone signed (ECDSA P-256, 100,004 RRsets), ${workers} worker${workers === 1 ? '' : 's'}: serve ready in ${seconds.toFixed(2)} s, RSS ${rssMb(child.pid!).toFixed(0)} MB (section 4 has the same zone unsigned)`)
+    await stop(child)
+  }
+}
+
 async function main(): Promise<void> {
   ensureDebianPackages({ dnsperf: 'dnsperf', taskset: 'util-linux' })
   const files = queryFiles()
   try {
     // BENCH_ONLY=2,3 runs those sections alone.
     const only = process.env['BENCH_ONLY']?.split(',')
-    const sections = [() => perQueryCost(files), () => probeLoad(files), () => scaling(files), () => bigZone()]
+    const sections = [() => perQueryCost(files), () => probeLoad(files), () => scaling(files), () => bigZone(), () => dnssec(files)]
     for (const [i, section] of sections.entries()) if (!only || only.includes(String(i + 1))) await section()
   } finally {
     for (const child of children) await stop(child)

@@ -2,7 +2,7 @@
 // (algorithm 13, RFC 6605) and Ed25519 (algorithm 15, RFC 8080). Keys travel as JWK inside node,
 // as raw bytes in DNSKEY records and BIND key files.
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto'
 
 export type AlgorithmNumber = 13 | 15
 
@@ -22,11 +22,14 @@ export const ALGORITHMS: ReadonlyMap<number, Algorithm> = new Map([
 /** The key pair as a KeyObject, from the raw private part and the DNSKEY's public part; throws when they are no pair. */
 export function importPrivateKey(algorithm: AlgorithmNumber, privateBytes: Uint8Array, publicBytes: Uint8Array): KeyObject {
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url')
-  const key = algorithm === 13
-    ? createPrivateKey({ format: 'jwk', key: { kty: 'EC', crv: 'P-256', d: b64(privateBytes), x: b64(publicBytes.subarray(0, 32)), y: b64(publicBytes.subarray(32)) } })
-    : createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: b64(privateBytes), x: b64(publicBytes) } })
-  // JWK import does not check that x (and y) belong to d: derive the public key and compare.
-  if (!Buffer.from(publicKeyOf(algorithm, key)).equals(Buffer.from(publicBytes))) throw new Error('the private key does not match the DNSKEY')
+  const publicJwk = algorithm === 13 ? { kty: 'EC', crv: 'P-256', x: b64(publicBytes.subarray(0, 32)), y: b64(publicBytes.subarray(32)) } : { kty: 'OKP', crv: 'Ed25519', x: b64(publicBytes) }
+  const key = createPrivateKey({ format: 'jwk', key: { ...publicJwk, d: b64(privateBytes) } })
+  // A JWK's x (and y) are taken as given, not derived from d: a signature shows they belong together.
+  const probe = randomBytes(32)
+  const publicKey = createPublicKey({ format: 'jwk', key: publicJwk })
+  const signature = signData(algorithm, key, probe)
+  const pair = algorithm === 13 ? verify('sha256', probe, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature) : verify(null, probe, publicKey, signature)
+  if (!pair) throw new Error('the private key does not match the DNSKEY')
   return key
 }
 

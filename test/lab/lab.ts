@@ -12,7 +12,7 @@
 // `down()` kills every process inside the lab namespaces and deletes them.
 
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -67,7 +67,7 @@ export const lbNamespace = (s: Site, i: number): string => `lab-${s.name}-lb${i 
 export const backendNamespace = (s: Site, i: number): string => `lab-${s.name}-be${i + 1}`
 
 export function ensureLabPackages(): void {
-  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', etcd: 'etcd-server', etcdctl: 'etcd-client', fping: 'fping' })
+  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', 'dnssec-settime': 'bind9-utils', knotc: 'knot', etcd: 'etcd-server', etcdctl: 'etcd-client', fping: 'fping' })
 }
 
 export function isRoot(): boolean {
@@ -132,21 +132,59 @@ function network(): void {
   })
 }
 
+/** The lab's example.test keys (made fresh by `signpost keys new` at every lab start) and its config pointing at them. */
+export const KEYS_DIR = join(LAB_DIR, 'keys')
+const LAB_CONFIG = join(LAB_DIR, 'signpost.yaml')
+const KNOT_DIR = join(LAB_DIR, 'knot')
+
+/** `signpost ARGS` (keys new, ds) on this machine; stdout. */
+export function signpost(args: readonly string[]): string {
+  return execFileSync(process.execPath, [join(REPO, 'server/main.ts'), ...args], { encoding: 'utf8' })
+}
+
+/** The lab's signpost.yaml, with the zones and GeoIP database where they are and DNSSEC on. */
+function labConfig(): void {
+  mkdirSync(KEYS_DIR, { recursive: true })
+  signpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
+  const zones = join(REPO, 'test/lab/zones')
+  const text = readFileSync(join(zones, 'signpost.yaml'), 'utf8').replace('zones: .', `zones: ${zones}`).replace('../../../zones/geoip/', `${join(REPO, 'zones/geoip')}/`)
+  // A short DNSKEY TTL, so a key roll in the lab takes seconds.
+  writeFileSync(LAB_CONFIG, `${text}
+dnssec: { keys_dir: ${KEYS_DIR}, dnskey_ttl: 5 }
+`)
+}
+
+/** test.'s zone as the registrar holds it: the delegation to ns1/ns2 and the DS records given. */
+export function writeTestZone(ds: readonly string[]): void {
+  writeFileSync(join(KNOT_DIR, 'test.zone'), `test. 300 SOA a.root. hostmaster.root. ${Math.floor(Date.now() / 1000)} 1800 900 604800 300
+test. 300 NS a.root.
+example.test. 300 NS ns1.example.test.
+example.test. 300 NS ns2.example.test.
+${ds.map((record) => record.replace(' IN DS ', ' 5 IN DS ')).join('\n')}
+ns1.example.test. 300 A ${NS1}
+ns2.example.test. 300 A ${NS2}
+`)
+}
+
+/** The DS records `signpost ds` gives for example.test now. */
+export function currentDs(): string[] {
+  return signpost(['ds', 'example.test', '--dir', KEYS_DIR]).split('\n').filter(Boolean).map((line) => line.split(' ;')[0] as string)
+}
+
+/** Knot reads test.zone again (knotc over its control socket, which the namespaces share). */
+export async function reloadRegistrar(): Promise<void> {
+  await inNamespace('lab-root', 'knotc', ['-c', join(KNOT_DIR, 'knot.conf'), 'zone-reload', 'test.'])
+}
+
 function registrar(): void {
-  const dir = join(LAB_DIR, 'knot')
+  const dir = KNOT_DIR
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'root.zone'), `. 86400 SOA a.root. hostmaster.root. 1 1800 900 604800 300
 . 86400 NS a.root.
 a.root. 86400 A ${ROOT}
 test. 86400 NS a.root.
 `)
-  writeFileSync(join(dir, 'test.zone'), `test. 300 SOA a.root. hostmaster.root. 1 1800 900 604800 300
-test. 300 NS a.root.
-example.test. 300 NS ns1.example.test.
-example.test. 300 NS ns2.example.test.
-ns1.example.test. 300 A ${NS1}
-ns2.example.test. 300 A ${NS2}
-`)
+  writeTestZone(currentDs())
   writeFileSync(join(dir, 'knot.conf'), `server:
   listen: ${ROOT}@53
   rundir: ${dir}
@@ -155,6 +193,11 @@ database:
 log:
   - target: stderr
     any: info
+# test. is signed by Knot: the lab resolver's trust anchor is its key, and it holds our DS.
+policy:
+  - id: lab
+    algorithm: ecdsap256sha256
+    single-type-signing: on
 zone:
   - domain: .
     storage: ${dir}
@@ -162,6 +205,9 @@ zone:
   - domain: test.
     storage: ${dir}
     file: test.zone
+    dnssec-signing: on
+    dnssec-policy: lab
+    zonefile-sync: -1
 `)
   launch('lab-root', 'knot', 'knotd', ['-c', join(dir, 'knot.conf')])
 }
@@ -171,7 +217,7 @@ function signposts(): void {
     // Each instance in its own working directory: its own state file (etcd's cache) and audit log.
     const cwd = join(LAB_DIR, name)
     mkdirSync(cwd, { recursive: true })
-    launch(`lab-${name}`, name, process.execPath, [join(REPO, 'server/main.ts'), 'serve', '--config', join(REPO, 'test/lab/zones/signpost.yaml'), '--instance', name, '--listen', `${address}:53`, '--admin', `${address}:8053`, '--workers', '1'], { cwd, env: { SIGNPOST_ADMIN_TOKEN: ADMIN_TOKEN } })
+    launch(`lab-${name}`, name, process.execPath, [join(REPO, 'server/main.ts'), 'serve', '--config', LAB_CONFIG, '--instance', name, '--listen', `${address}:53`, '--admin', `${address}:8053`, '--workers', '1'], { cwd, env: { SIGNPOST_ADMIN_TOKEN: ADMIN_TOKEN } })
   }
 }
 
@@ -212,7 +258,10 @@ export async function etcdLeader(): Promise<number> {
   return index
 }
 
-function resolver(): void {
+/** unbound validates, with test.'s key (as Knot signs it) as its trust anchor: the root here is unsigned. */
+async function resolver(): Promise<void> {
+  const anchor = (await inNamespace('lab-client', 'dig', ['+short', '+time=1', `@${ROOT}`, 'test.', 'DNSKEY'])).split('\n').find((line) => line.startsWith('257 '))
+  if (!anchor) throw new Error('Knot serves no KSK for test.')
   const dir = join(LAB_DIR, 'unbound')
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'root.hints'), `. 3600000 NS a.root.\na.root. 3600000 A ${ROOT}\n`)
@@ -228,7 +277,9 @@ function resolver(): void {
   use-syslog: no
   verbosity: 1
   root-hints: "${dir}/root.hints"
-  module-config: "iterator"
+  module-config: "validator iterator"
+  trust-anchor: "test. DNSKEY ${anchor}"
+  val-log-level: 2
   access-control: 127.0.0.0/8 allow
   cache-max-negative-ttl: 5
   prefetch: no
@@ -341,14 +392,16 @@ export async function up(): Promise<void> {
   down()
   rmSync(LAB_DIR, { recursive: true, force: true })
   mkdirSync(join(LAB_DIR, 'logs'), { recursive: true })
+  labConfig()
   network()
   sites()
   registrar()
   etcdCluster()
   await until(etcdHealthy, 30_000, 'etcd answers')
   signposts()
-  resolver()
   await until(async () => (await inNamespace('lab-client', 'dig', ['+short', '+time=1', `@${ROOT}`, 'test', 'SOA'])).includes('a.root.'), 20_000, 'Knot answers')
+  await until(async () => (await inNamespace('lab-client', 'dig', ['+short', '+time=1', `@${ROOT}`, 'test', 'DNSKEY'])).includes('257 3 13'), 20_000, 'Knot signs test.')
+  await resolver()
   for (const server of [NS1, NS2, NS3]) await until(async () => (await inNamespace('lab-client', 'curl', ['-fsS', `http://${server}:8053/healthz`])).length > 0, 20_000, `Signpost at ${server} listens`)
   vrrp()
   for (const server of [NS1, NS2]) await until(async () => (await digFromClient(server, 'www.example.test')).length === SITES.length && (await siteView(server, 'tokyo')).vips[0]?.health === 'up', 30_000, `Signpost at ${server} answers every site`)

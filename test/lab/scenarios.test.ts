@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, digFromClient, down, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
+import { admin, currentDs, digFromClient, down, KEYS_DIR, reloadRegistrar, signpost, writeTestZone, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
 
 const [TOKYO, OSAKA, FRANKFURT] = SITES as [(typeof SITES)[number], (typeof SITES)[number], (typeof SITES)[number]]
 const ALL_VIPS = SITES.map((s) => s.vip).sort()
@@ -31,6 +31,22 @@ async function holds(check: () => Promise<boolean>, ms: number, what: string): P
     expect(await check(), what).toBe(true)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/** An answer through unbound, which validates from test.'s key down through our DS: rcode, AD, A addresses. */
+async function validated(name: string, type = 'A'): Promise<{ status: string; ad: boolean; addresses: string[] }> {
+  const out = await inNamespace('lab-client', 'dig', ['+time=2', '+tries=1', '+dnssec', '@127.0.0.1', name, type])
+  const flags = (/;; flags: ([^;]*);/.exec(out)?.[1] ?? '').trim().split(/\s+/)
+  const addresses = out.split('\n').filter((l) => /\sIN\s+A\s/.test(l) && !l.startsWith(';')).map((l) => l.trim().split(/\s+/)[4] as string).sort()
+  return { status: /status: (\w+)/.exec(out)?.[1] ?? '', ad: flags.includes('ad'), addresses }
+}
+
+/** The answers a signed zone must keep validating: static, GSLB, nonexistent name, nonexistent type. */
+const SIGNED_QUERIES: readonly [string, string][] = [['ns1.example.test', 'A'], ['www.example.test', 'A'], ['nothing.example.test', 'A'], ['www.example.test', 'TXT']]
+
+async function allValidate(): Promise<boolean> {
+  const results = await Promise.all(SIGNED_QUERIES.map(([name, type]) => validated(name, type)))
+  return results.every((r) => r.ad && (r.status === 'NOERROR' || r.status === 'NXDOMAIN'))
 }
 
 function killNamespace(ns: string): void {
@@ -245,5 +261,68 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
     await until(async () => (await digFromClient(NS1, 'www.example.test')).includes(FRANKFURT.vip), 15_000, 'frankfurt back by ICMP')
     record('ICMP: links up → frankfurt answered again', Date.now() - upAt)
   })
-})
 
+  it('13. DNSSEC: test. holds our DS; unbound validates (AD) static and GSLB names, NXDOMAIN and NODATA, and the GSLB name again after a VIP died', async () => {
+    for (const [name, type] of SIGNED_QUERIES) {
+      const result = await validated(name, type)
+      expect(result.ad, `${name} ${type}: ${result.status}`).toBe(true)
+    }
+    expect((await validated('www.example.test')).addresses).toEqual(ALL_VIPS)
+    await Promise.all([setLink(lbNamespace(OSAKA, 0), 'down'), setLink(lbNamespace(OSAKA, 1), 'down')])
+    try {
+      const diedAt = Date.now()
+      await until(async () => {
+        const result = await validated('www.example.test')
+        return result.ad && result.addresses.length > 0 && !result.addresses.includes(OSAKA.vip)
+      }, WITHDRAWAL_BOUND_MS + TTL_MS + 3000, 'osaka leaves the validated answer')
+      record('DNSSEC: site down → gone from validated unbound answers', Date.now() - diedAt)
+    } finally {
+      await Promise.all([setLink(lbNamespace(OSAKA, 0), 'up'), setLink(lbNamespace(OSAKA, 1), 'up')])
+    }
+    await until(async () => (await validated('www.example.test')).addresses.length === ALL_VIPS.length, 30_000, 'osaka back')
+  })
+
+  it('14. a CSK roll as the README does it (new key, new DS at the registrar, old key retired and deleted) with unbound validating every answer throughout', async () => {
+    const reloadAll = () => Promise.all([NS1, NS2, NS3].map((server) => admin(server, 'POST', '/v1/reload')))
+    const dnskeys = async (): Promise<number> => (await inNamespace('lab-client', 'dig', ['+short', `@${NS1}`, 'example.test', 'DNSKEY'])).split('\n').filter(Boolean).length
+    const [oldDs] = currentDs()
+    const oldTag = (oldDs as string).split(' ')[3] as string
+    let checks = 0
+    let failures = 0
+    let watching = true
+    const watcher = (async () => {
+      while (watching) {
+        if (!(await allValidate())) failures++
+        checks++
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    })()
+    try {
+      const started = Date.now()
+      // 1. A new CSK, published and signing now beside the old one (both sign every RRset).
+      signpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
+      await reloadAll()
+      expect(await dnskeys()).toBe(2)
+      // 2. The registrar gets the new DS (beside the old one); wait out the DS and DNSKEY TTLs (5 s here).
+      writeTestZone(currentDs())
+      await reloadRegistrar()
+      await new Promise((r) => setTimeout(r, 6000))
+      // 3. The old key stops signing now and leaves the DNSKEY RRset in 5 s; the registrar drops its DS.
+      const oldFile = `Kexample.test.+013+${oldTag.padStart(5, '0')}`
+      execFileSync('dnssec-settime', ['-I', 'now', '-D', 'now+5', '-K', KEYS_DIR, oldFile], { stdio: 'ignore' })
+      await reloadAll()
+      writeTestZone(currentDs().filter((ds) => ds.split(' ')[3] !== oldTag))
+      await reloadRegistrar()
+      await until(async () => (await dnskeys()) === 1, 15_000, 'the old DNSKEY is deleted')
+      await new Promise((r) => setTimeout(r, 6000))
+      record('DNSSEC: CSK roll, start to old key gone', Date.now() - started)
+    } finally {
+      watching = false
+      await watcher
+    }
+    console.log(`lab: key roll: ${checks} rounds of ${SIGNED_QUERIES.length} validated queries, ${failures} failed`)
+    expect(checks).toBeGreaterThan(20)
+    expect(failures).toBe(0)
+    expect(await allValidate()).toBe(true)
+  })
+})
