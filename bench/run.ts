@@ -265,8 +265,8 @@ async function bigZone(): Promise<void> {
 
 /** 5. Signed answers against unsigned ones, one signature's cost, and a signed 100,000-record zone. */
 async function dnssec(files: ReturnType<typeof queryFiles>): Promise<void> {
-  const dir = signed(folder('signed', benchConfig()), 'bench.test')
-  const servers = [await startSignpost(dir, 1, '0'), await startSignpost(dir, 1, '0')]
+  // Two servers (each its own folder and state file, the same zone and key type): one asked without DO, one with.
+  const servers = [await startSignpost(signed(folder('signed', benchConfig()), 'bench.test'), 1, '0'), await startSignpost(signed(folder('signed-do', benchConfig()), 'bench.test'), 1, '0')]
   const [plain, withDo] = servers as [{ child: ChildProcess; port: number }, { child: ChildProcess; port: number }]
   const runs: [string, { child: ChildProcess; port: number }, readonly string[]][] = [['signed zone: mix, no DO', plain, []], ['signed zone: mix, DO=1 on every query', withDo, ['-D']]]
   const rounds: Result[][] = runs.map(() => [])

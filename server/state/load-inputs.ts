@@ -3,13 +3,14 @@
 // fails the load; zone problems are returned beside the zones that did load, for the caller to
 // decide (start serves the good zones; a reload refuses to change anything).
 
+import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { loadConfig, type ConfigLocator } from '../config/load-config.ts'
 import type { Config } from '../config/schema.ts'
 import { openGeoDb, readGeoSource, type GeoDb } from '../geo/geo-db.ts'
 import { buildGslb, type GslbConfig } from '../gslb/build.ts'
 import type { Problem } from '../common/problem.ts'
-import { loadZoneFolder } from '../zone/load-zones.ts'
+import { loadZoneFile, loadZoneFolder } from '../zone/load-zones.ts'
 import { compileZone, type CompiledZone } from '../zone/compile.ts'
 import type { Zone } from '../zone/model.ts'
 import { zoneSet, type ZoneSet } from '../zone/zone-set.ts'
@@ -35,8 +36,13 @@ export type Inputs = {
 export type DnssecInputs = {
   readonly settings: DnssecSettings
   readonly keys: readonly ZoneKey[]
-  /** The zone models of zones with keys, to sign again without reading them (signatures due, keys' times passing). */
-  readonly models: ReadonlyMap<string, Zone>
+  /**
+   * The zone file of each zone with keys, and the text of every zone file read with it: to sign
+   * again (signatures due, keys' times passing) from what was loaded, without reading the disk,
+   * where an edit not yet reloaded may wait. Kept as text: a zone's model is ~25× its text.
+   */
+  readonly files: ReadonlyMap<string, string>
+  readonly texts: ReadonlyMap<string, string>
   readonly snapshot: SnapshotDnssec
   /** Every zone's signatures by content, for the next signing to reuse. */
   readonly signatures: ReadonlyMap<string, Signed>
@@ -70,8 +76,9 @@ export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Mat
     keys = folder.keys
     warnings.push(...folder.warnings)
   }
-  const signer = config.dnssec ? zoneSigner(dnssecSettings(config.dnssec), keys, previous?.dnssec?.signatures ?? new Map(), nowS) : undefined
-  const folder = loadZoneFolder(sources.zonesDir, signer?.compile)
+  const texts = new Map<string, string>()
+  const signer = config.dnssec ? zoneSigner(dnssecSettings(config.dnssec), keys, previous?.dnssec?.signatures ?? new Map(), nowS, texts) : undefined
+  const folder = loadZoneFolder(sources.zonesDir, signer?.compile, signer ? (path) => remember(texts, path, readFileSync(path, 'utf8')) : undefined)
   if (!folder.ok) return { ok: false, problems: folder.problems }
   const zones = zoneSet(folder.loads.flatMap((load) => (load.ok ? [load.zone] : [])))
   const zoneProblems = folder.loads.flatMap((load) => (load.ok ? [] : load.problems))
@@ -98,10 +105,19 @@ export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Mat
 export function resignInputs(inputs: Inputs, nowS: number): Inputs {
   const dnssec = inputs.dnssec
   if (!dnssec) return inputs
-  const signer = zoneSigner(dnssec.settings, dnssec.keys, dnssec.signatures, nowS)
+  const signer = zoneSigner(dnssec.settings, dnssec.keys, dnssec.signatures, nowS, dnssec.texts)
+  const readBack = (path: string): string => {
+    const text = dnssec.texts.get(path)
+    if (text === undefined) throw new Error(`${path} was not read with its zone`)
+    return text
+  }
   const zones = zoneSet([...inputs.zones.byKey.values()].map((zone) => {
-    const model = dnssec.models.get(zone.key)
-    return model ? signer.compile(model) : zone
+    const file = dnssec.files.get(zone.key)
+    if (!file) return zone
+    const load = loadZoneFile(file, signer.compile, readBack)
+    // The same text that loaded before: it loads again.
+    if (!load.ok) throw new Error(`${file} no longer loads: ${load.problems[0]?.message}`)
+    return load.zone
   }))
   const gslb = buildGslb(inputs.config, zones, inputs.locate)
   // The zones are the ones that passed before, so their GSLB names still do.
@@ -109,21 +125,26 @@ export function resignInputs(inputs: Inputs, nowS: number): Inputs {
   return { ...inputs, zones, gslb: gslb.gslb, dnssec: signer.result() }
 }
 
+function remember(texts: Map<string, string>, path: string, text: string): string {
+  texts.set(path, text)
+  return text
+}
+
 /** A zone compiler that signs the zones that have keys, and what it signed. */
-function zoneSigner(settings: DnssecSettings, keys: readonly ZoneKey[], previous: ReadonlyMap<string, Signed>, nowS: number): { compile: (model: Zone) => CompiledZone; result: () => DnssecInputs } {
-  const models = new Map<string, Zone>()
+function zoneSigner(settings: DnssecSettings, keys: readonly ZoneKey[], previous: ReadonlyMap<string, Signed>, nowS: number, texts: ReadonlyMap<string, string>): { compile: (model: Zone) => CompiledZone; result: () => DnssecInputs } {
+  const files = new Map<string, string>()
   const signing = new Map<string, ZoneSigning>()
   const signatures = new Map<string, Signed>()
   let nextEventS: number | undefined
   const compile = (model: Zone): CompiledZone => {
     const zoneKeys = keys.filter((k) => k.zoneKey === model.key)
-    if (zoneKeys.length === 0 || models.has(model.key)) return compileZone(model)
-    models.set(model.key, model)
+    if (zoneKeys.length === 0 || files.has(model.key)) return compileZone(model)
+    files.set(model.key, model.file)
     const signed = signZone(model, zoneKeys, settings, nowS, previous)
     if (signed.signing) signing.set(model.key, signed.signing)
     for (const [key, value] of signed.signatures) signatures.set(key, value)
     if (signed.nextEventS !== undefined) nextEventS = Math.min(nextEventS ?? Infinity, signed.nextEventS)
     return signed.zone
   }
-  return { compile, result: () => ({ settings, keys, models, snapshot: Object.freeze({ zones: signing, cacheSize: settings.cacheSize }), signatures, nextEventS }) }
+  return { compile, result: () => ({ settings, keys, files, texts, snapshot: Object.freeze({ zones: signing, cacheSize: settings.cacheSize }), signatures, nextEventS }) }
 }

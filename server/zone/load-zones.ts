@@ -6,7 +6,7 @@ import { basename, join } from 'node:path'
 import { compileZone, type CompiledZone } from './compile.ts'
 import { nameToText, parseName } from '../dns/name.ts'
 import type { Problem } from '../common/problem.ts'
-import { parseZoneFile } from './parse-zone.ts'
+import { parseZoneFile, type ReadText } from './parse-zone.ts'
 import { buildZone } from './build-zone.ts'
 import type { Zone } from './model.ts'
 
@@ -16,12 +16,13 @@ export type ZoneLoad =
 
 export type FolderResult = { readonly ok: true; readonly loads: readonly ZoneLoad[] } | { readonly ok: false; readonly problems: readonly Problem[] }
 
-const readText = (path: string): string => readFileSync(path, 'utf8')
+const fromDisk: ReadText = (path) => readFileSync(path, 'utf8')
 
 /** Turns a checked zone into what is served: compileZone, or a signer that compiles and signs. */
 export type ZoneCompiler = (zone: Zone) => CompiledZone
 
-export function loadZoneFile(file: string, compile: ZoneCompiler = compileZone): ZoneLoad {
+/** `readText`: how the file and its $INCLUDEs are read (from disk, or from texts read before). */
+export function loadZoneFile(file: string, compile: ZoneCompiler = compileZone, readText: ReadText = fromDisk): ZoneLoad {
   const fallback = parseName(basename(file).replace(/\.zone$/, '') + '.', undefined)
   if (!fallback.ok) return { ok: false, file, problems: [{ code: 'owner', file, line: 0, message: `file name gives no zone name: ${fallback.message}` }] }
   const parsed = parseZoneFile(file, fallback.wire, readText)
@@ -31,7 +32,7 @@ export function loadZoneFile(file: string, compile: ZoneCompiler = compileZone):
   return { ok: true, file, zone: compile(built.zone) }
 }
 
-export function loadZoneFolder(dir: string, compile: ZoneCompiler = compileZone): FolderResult {
+export function loadZoneFolder(dir: string, compile: ZoneCompiler = compileZone, readText: ReadText = fromDisk): FolderResult {
   let files: string[]
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.zone')).sort().map((f) => join(dir, f))
@@ -40,7 +41,7 @@ export function loadZoneFolder(dir: string, compile: ZoneCompiler = compileZone)
   }
   const seen = new Map<string, string>()
   const loads = files.map((file): ZoneLoad => {
-    const load = loadZoneFile(file, compile)
+    const load = loadZoneFile(file, compile, readText)
     if (!load.ok) return load
     const other = seen.get(load.zone.key)
     if (other) return { ok: false, file, problems: [{ code: 'duplicate-zone', file, line: 0, message: `zone ${nameToText(load.zone.origin)} is already loaded from ${other}` }] }
