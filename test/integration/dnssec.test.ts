@@ -152,7 +152,7 @@ describe('ldns-verify-zone on an export of what we serve', () => {
     return lines.join('\n') + '\n'
   }
   function verifyZone(text: string): string {
-    const file = join(dir, 'export.zone')
+    const file = join(dir, 'export.txt')
     writeFileSync(file, text)
     const anchor = join(dir, 'signed.key')
     const keyFile = readdirSync(keysDir).find((f) => f.startsWith('Ksigned.test.') && f.endsWith('.key')) as string
