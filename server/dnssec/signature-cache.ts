@@ -11,10 +11,13 @@ export type SignatureCache = {
   set(key: string, signed: Signed): void
   readonly size: number
   readonly capacity: number
+  /** Signatures stored since the last call (each one made at query time). */
+  takeMade(): number
 }
 
 export function createSignatureCache(capacity: number): SignatureCache {
   const entries = new Map<string, Signed>()
+  let made = 0
   return {
     get(key, nowS) {
       const signed = entries.get(key)
@@ -24,6 +27,12 @@ export function createSignatureCache(capacity: number): SignatureCache {
       entries.delete(key)
       if (entries.size >= capacity) entries.delete(entries.keys().next().value as string)
       entries.set(key, signed)
+      made++
+    },
+    takeMade() {
+      const taken = made
+      made = 0
+      return taken
     },
     get size() {
       return entries.size

@@ -3,6 +3,7 @@
 // counting costs the hot path almost nothing.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { nameToText } from '../dns/name.ts'
 import type { AnswerPlan } from '../dns/plan.ts'
 import type { ProbeResult, ProbeTarget } from '../health/types.ts'
 import type { Snapshot } from '../query/snapshot.ts'
@@ -41,10 +42,13 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
   const byThread = new Map<string, number>()
   /** Each thread's rate-limit table as it last reported it (a gauge, not a count). */
   const rrlTables = new Map<string, QueryTotals['rrlTable']>()
+  /** Each thread's signature cache entries as it last reported them. */
+  const signatureCaches = new Map<string, number>()
   const add = (thread: string, more: QueryTotals): void => {
     addTotals(totals, more)
     byThread.set(thread, (byThread.get(thread) ?? 0) + more.queries.reduce((sum, n) => sum + n, 0))
     rrlTables.set(thread, more.rrlTable)
+    signatureCaches.set(thread, more.signatures.cached)
   }
   const fold = (): void => add('main', queries.take())
 
@@ -119,6 +123,35 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
       totals.cookies.forEach((count, i) => {
         if (count > 0) this.inc({ check: COOKIE_CHECKS[i] as string }, count)
       })
+    },
+  })
+  new Counter({
+    name: 'signpost_dnssec_query_signatures_total', help: 'RRSIGs signed at query time (GSLB answers, denials, wildcard answers), over the DNS threads; each is then cached', registers: [registry],
+    collect() {
+      fold()
+      this.reset()
+      this.inc(totals.signatures.made)
+    },
+  })
+  new Gauge({
+    name: 'signpost_dnssec_signature_cache_entries', help: 'Signatures made at query time and kept, summed over the DNS threads (each bounded by dnssec.signature_cache)', registers: [registry],
+    collect() {
+      fold()
+      this.set([...signatureCaches.values()].reduce((sum, n) => sum + n, 0))
+    },
+  })
+  new Gauge({
+    name: 'signpost_dnssec_static_signatures', help: 'RRSIG RRsets made for each signed zone\'s own RRsets when it was loaded or signed again', labelNames: ['zone'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const signing of current().dnssec.zones.values()) this.set({ zone: nameToText(signing.signer).toLowerCase() }, signing.statics.size)
+    },
+  })
+  new Gauge({
+    name: 'signpost_dnssec_signing_keys', help: 'Keys signing each signed zone now (2 during a roll)', labelNames: ['zone'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const signing of current().dnssec.zones.values()) this.set({ zone: nameToText(signing.signer).toLowerCase() }, signing.keys.length)
     },
   })
   new Gauge({

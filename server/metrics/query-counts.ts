@@ -34,6 +34,8 @@ export type QueryTotals = {
   readonly limited: Float64Array
   readonly cookies: Float64Array
   readonly rrlTable: { readonly used: number; readonly bytes: number }
+  /** RRSIGs signed at query time since the last take, and the thread's signature cache entries now. */
+  readonly signatures: { made: number; readonly cached: number }
 }
 
 export type QueryCounter = {
@@ -45,15 +47,18 @@ export type QueryCounter = {
   countCookie(check: number): void
   /** Where take() reads the rate limiter's table from (the thread's limiter, once made). */
   watchRrlTable(read: () => QueryTotals['rrlTable']): void
+  /** Where take() reads the signatures made since it last did, and the signature cache's size. */
+  watchSignatures(take: () => QueryTotals['signatures']): void
   take(): QueryTotals
 }
 
 export function emptyTotals(): QueryTotals {
-  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 } }
+  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 }, signatures: { made: 0, cached: 0 } }
 }
 
-/** Adds the counts; the table is a gauge, left to the caller. */
+/** Adds the counts; the tables and caches are gauges, left to the caller. */
 export function addTotals(into: QueryTotals, from: QueryTotals): void {
+  into.signatures.made += from.signatures.made
   for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
   for (let i = 0; i < LIMITED_SLOTS; i++) into.limited[i] = (into.limited[i] as number) + (from.limited[i] ?? 0)
   for (let i = 0; i < COOKIE_CHECKS.length; i++) into.cookies[i] = (into.cookies[i] as number) + (from.cookies[i] ?? 0)
@@ -75,6 +80,7 @@ function addReasonCount(totals: QueryTotals, name: string, family: string, reaso
 /** `servers` names the addresses a GSLB plan answers (plans are counted by identity until folded). */
 export function createQueryCounter(servers: (plan: AnswerPlan) => readonly string[] | undefined): QueryCounter {
   let rrlTable = (): QueryTotals['rrlTable'] => ({ used: 0, bytes: 0 })
+  let signatures = (): QueryTotals['signatures'] => ({ made: 0, cached: 0 })
   let queries = new Float64Array(QUERY_SLOTS)
   let limited = new Float64Array(LIMITED_SLOTS)
   let cookies = new Float64Array(COOKIE_CHECKS.length)
@@ -101,8 +107,11 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
     watchRrlTable(read) {
       rrlTable = read
     },
+    watchSignatures(take) {
+      signatures = take
+    },
     take() {
-      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map(), limited, cookies, rrlTable: rrlTable() }
+      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map(), limited, cookies, rrlTable: rrlTable(), signatures: signatures() }
       queries = new Float64Array(QUERY_SLOTS)
       limited = new Float64Array(LIMITED_SLOTS)
       cookies = new Float64Array(COOKIE_CHECKS.length)

@@ -36,10 +36,19 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
   counter?.watchRrlTable(limiter.table)
   // Signatures made at query time: this thread's, sized by the config (made again when that changes).
   let signatures: SignatureCache | undefined
+  let madeBefore = 0
   const signaturesFor = (capacity: number): SignatureCache => {
-    if (signatures?.capacity !== capacity) signatures = createSignatureCache(capacity)
+    if (signatures?.capacity !== capacity) {
+      madeBefore += signatures?.takeMade() ?? 0
+      signatures = createSignatureCache(capacity)
+    }
     return signatures
   }
+  counter?.watchSignatures(() => {
+    const made = madeBefore + (signatures?.takeMade() ?? 0)
+    madeBefore = 0
+    return { made, cached: signatures?.size ?? 0 }
+  })
   return (packet, client, transport) => {
     const snapshot = store.current
     const { rrl, cookies } = snapshot.defence

@@ -22,6 +22,7 @@ const run = promisify(execFile)
 const NODE = process.execPath
 const MAIN = join(import.meta.dirname, '../../server/main.ts')
 const VIPS = ['127.0.0.61', '127.0.0.62', '127.0.0.63']
+const TOKEN = 'dnssec-test-token'
 
 let dir: string
 let keysDir: string
@@ -95,7 +96,7 @@ names:
   execFileSync('ldns-keygen', ['-a', 'ED25519', '-k', 'ldns.test'], { cwd: keysDir })
   // ldns-keygen leaves its .private readable by others and writes a .ds file beside it.
   for (const file of readdirSync(keysDir)) if (file.endsWith('.private')) chmodSync(join(keysDir, file), 0o600)
-  server = await startTestServer(dir, { configFile: join(dir, 'signpost.yaml'), logs })
+  server = await startTestServer(dir, { configFile: join(dir, 'signpost.yaml'), logs, adminToken: TOKEN })
 }, 120_000)
 
 afterAll(async () => {
@@ -211,6 +212,20 @@ describe('on the wire', () => {
     const tcp = await dig(server.port, ['+dnssec', '+tcp', 'big.signed.test', 'TXT'])
     expect(tcp.answer.filter((r) => r.includes(' RRSIG '))).toHaveLength(1)
     expect(tcp.answer).toHaveLength(9)
+  })
+
+  it('metrics count the signatures made at query time, not again for a repeat; the static ones per zone; no key material', async () => {
+    const metrics = async (): Promise<string> => (await fetch(`http://${server.adminAddress}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text()
+    const made = async (): Promise<number> => Number(/^signpost_dnssec_query_signatures_total (\d+)/m.exec(await metrics())?.[1])
+    const before = await made()
+    await dig(server.port, ['+dnssec', 'fresh-name.signed.test', 'A'])
+    expect(await made()).toBe(before + 1)
+    await dig(server.port, ['+dnssec', 'fresh-name.signed.test', 'A'])
+    expect(await made()).toBe(before + 1)
+    const text = await metrics()
+    expect(text).toMatch(/^signpost_dnssec_static_signatures\{zone="signed\.test\."\} \d+/m)
+    expect(text).toMatch(/^signpost_dnssec_signature_cache_entries [1-9]/m)
+    expect(text).not.toMatch(/PrivateKey|BEGIN/)
   })
 
   it('a query for NXNAME is FORMERR (RFC 9824 §3.5)', async () => {

@@ -67,7 +67,7 @@ export const lbNamespace = (s: Site, i: number): string => `lab-${s.name}-lb${i 
 export const backendNamespace = (s: Site, i: number): string => `lab-${s.name}-be${i + 1}`
 
 export function ensureLabPackages(): void {
-  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', 'dnssec-settime': 'bind9-utils', knotc: 'knot', etcd: 'etcd-server', etcdctl: 'etcd-client', fping: 'fping' })
+  ensureDebianPackages({ ip: 'iproute2', keepalived: 'keepalived', haproxy: 'haproxy', knotd: 'knot', unbound: 'unbound', curl: 'curl', dig: 'bind9-dnsutils', 'dnssec-settime': 'bind9-utils', knotc: 'knot', 'zonemaster-cli': 'zonemaster-cli', etcd: 'etcd-server', etcdctl: 'etcd-client', fping: 'fping' })
 }
 
 export function isRoot(): boolean {
@@ -164,6 +164,13 @@ ${ds.map((record) => record.replace(' IN DS ', ' 5 IN DS ')).join('\n')}
 ns1.example.test. 300 A ${NS1}
 ns2.example.test. 300 A ${NS2}
 `)
+}
+
+/** A root hints file for tools that iterate from the lab root (Zonemaster). */
+export function rootHints(): string {
+  const file = join(LAB_DIR, 'root.hints')
+  writeFileSync(file, `. 3600000 NS a.root.\na.root. 3600000 A ${ROOT}\n`)
+  return file
 }
 
 /** The DS records `signpost ds` gives for example.test now. */

@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, currentDs, digFromClient, down, KEYS_DIR, reloadRegistrar, signpost, writeTestZone, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
+import { admin, currentDs, rootHints, digFromClient, down, KEYS_DIR, reloadRegistrar, signpost, writeTestZone, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
 
 const [TOKYO, OSAKA, FRANKFURT] = SITES as [(typeof SITES)[number], (typeof SITES)[number], (typeof SITES)[number]]
 const ALL_VIPS = SITES.map((s) => s.vip).sort()
@@ -324,5 +324,13 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
     expect(checks).toBeGreaterThan(20)
     expect(failures).toBe(0)
     expect(await allValidate()).toBe(true)
+  })
+
+  it('15. Zonemaster\'s DNSSEC test cases find nothing above INFO in example.test (through the lab root)', async () => {
+    const out = await inNamespace('lab-client', 'zonemaster-cli', ['--no-ipv6', '--hints', rootHints(), '--test', 'DNSSEC', '--level', 'INFO', '--show-testcase', 'example.test'], 120_000)
+    const messages = out.split('\n').filter((line) => /^\s*\d+\.\d+\s+[A-Z]+\s+/.test(line))
+    console.log(`lab: zonemaster DNSSEC:\n${messages.join('\n')}`)
+    expect(messages.some((line) => /DNSSEC05/.test(line))).toBe(true)
+    expect(messages.filter((line) => !/^\s*\d+\.\d+\s+INFO\s/.test(line))).toEqual([])
   })
 })
