@@ -269,7 +269,16 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   // (publish, activate, inactive, delete) passes: a key roll runs on its own once its times are set.
   let signingTimer: NodeJS.Timeout | undefined
   const resign = async (): Promise<void> => {
-    inputs = resignInputs(inputs, Math.floor(deps.now().getTime() / 1000))
+    try {
+      inputs = resignInputs(inputs, Math.floor(deps.now().getTime() / 1000))
+    } catch (error) {
+      // A bug, not bad input (the same texts loaded before): keep the signatures served now, which
+      // have a quarter of their validity left, and try again.
+      loadLog.error({ err: error }, 'signing again failed; trying again in an hour')
+      signingTimer = setTimeout(() => void write(resign), 3_600_000)
+      signingTimer.unref()
+      return
+    }
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, current.defence, inputs.dnssec?.snapshot))
     loadLog.info({ signed: [...(inputs.dnssec?.snapshot.zones.values() ?? [])].map((z) => `${nameToText(z.signer)} by ${z.keys.map((k) => k.tag).join(',')}`) }, 'zones signed again')
     scheduleSigning()

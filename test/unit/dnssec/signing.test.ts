@@ -10,6 +10,10 @@ import { isActive, isPublished, keyState, nextKeyEvent } from '../../../server/d
 import { compactNsec, typeBitmap } from '../../../server/dnssec/nsec.ts'
 import { canonicalRRset, labelCount, signRRset } from '../../../server/dnssec/rrsig.ts'
 import { compileRRset } from '../../../server/zone/compile.ts'
+import { buildZone } from '../../../server/zone/build-zone.ts'
+import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
+import { signZone } from '../../../server/dnssec/sign-zone.ts'
+import { dsRdata } from '../../../server/dnssec/records.ts'
 
 const zone = (text: string): Uint8Array => (parseName(text, undefined) as { wire: Uint8Array }).wire
 const NOW = 1_800_000_000
@@ -79,5 +83,41 @@ describe('records', () => {
   it('a wildcard owner\'s Labels field leaves out the *', () => {
     expect(labelCount(zone('*.apps.example.com.'))).toBe(3)
     expect(labelCount(zone('x.apps.example.com.'))).toBe(4)
+  })
+})
+
+describe('signZone', () => {
+  const model = (() => {
+    const text = '$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nsub NS ns1.sub\nns1.sub A 192.0.2.2\n'
+    const parsed = parseZoneFile('example.com.zone', zone('example.com.'), () => text)
+    if (!parsed.ok) throw new Error('parse')
+    const built = buildZone(parsed.zone, 'example.com.zone')
+    if (!built.ok) throw new Error('build')
+    return built.zone
+  })()
+  const settings = { times: { validityS: 86_400 * 14, refreshS: 86_400 * 3, jitterS: 0 }, dnskeyTtl: 3600, publishCds: true, cacheSize: 1000 }
+
+  it('the apex gets DNSKEY, CDNSKEY and CDS (RFC 8078); every authoritative RRset is signed, the delegation\'s NS and glue are not', () => {
+    const key = makeKey(13)
+    const signed = signZone(model, [key], settings, NOW, new Map())
+    const apex = signed.zone.nodes.get(model.key)!
+    expect([...apex.types].sort((a, b) => a - b)).toEqual([2, 6, 48, 59, 60])
+    const cds = apex.answers[apex.types.indexOf(59)]!.answer[0]!.rrset
+    expect(Buffer.from(cds.records[0]!.plain.subarray(10))).toEqual(Buffer.from(dsRdata(model.origin, key.rdata)))
+    // SOA, NS, ns1 A, DNSKEY, CDNSKEY, CDS: not sub's NS, not its glue.
+    expect(signed.signing?.statics.size).toBe(6)
+    expect(signed.nextEventS).toBe(NOW + 86_400 * 11)
+  })
+
+  it('signing again reuses every signature not yet due; a key not yet active leaves the zone unsigned until its time', () => {
+    const key = makeKey(13)
+    const first = signZone(model, [key], settings, NOW, new Map())
+    const again = signZone(model, [key], settings, NOW + 60, first.signatures)
+    expect([...again.signatures.values()]).toEqual([...first.signatures.values()])
+    const later = makeKey(15, { publish: NOW, activate: NOW + 100, inactive: undefined, delete: undefined })
+    const waiting = signZone(model, [later], settings, NOW, new Map())
+    expect(waiting.signing).toBeUndefined()
+    expect(waiting.nextEventS).toBe(NOW + 100)
+    expect(waiting.zone.nodes.get(model.key)!.types).toContain(48)
   })
 })
