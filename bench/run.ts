@@ -241,14 +241,20 @@ async function scaling(files: ReturnType<typeof queryFiles>): Promise<void> {
   console.log(`\n${shares.join('; ')}\nCPU µs/query, 2 workers ÷ 1: ${(two.cpuUsPerQuery / one.cpuUsPerQuery).toFixed(2)}× → throughput with a core per worker: ${((2 * one.cpuUsPerQuery) / two.cpuUsPerQuery).toFixed(2)}× one worker's`)
 }
 
-/** 4. A 100,000-record zone: time to load it (`signpost check`) and the serving process's RSS. */
-async function bigZone(): Promise<void> {
-  const dir = join(work, 'big')
+/** A folder with a 100,000-record zone (100,000 nodes with the apex and ns1) and its config. */
+function bigZoneFolder(name: string): string {
+  const dir = join(work, name)
   mkdirSync(dir)
   const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
   for (let i = 0; i < 99_996; i++) lines.push(`host${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
   writeFileSync(join(dir, 'big.test.zone'), lines.join('\n') + '\n')
   writeFileSync(join(dir, 'signpost.yaml'), `admin: { state_file: ${dir}/state.json, audit_log: ${dir}/audit.log }\n`)
+  return dir
+}
+
+/** 4. A 100,000-record zone: time to load it (`signpost check`) and the serving process's RSS. */
+async function bigZone(): Promise<void> {
+  const dir = bigZoneFolder('big')
   const started = process.hrtime.bigint()
   execFileSync(node, ['server/main.ts', 'check', '--zones', dir], { encoding: 'utf8' })
   const checkSeconds = Number(process.hrtime.bigint() - started) / 1e9
@@ -278,13 +284,7 @@ async function dnssec(files: ReturnType<typeof queryFiles>): Promise<void> {
   console.log(`\nSide by side (two servers on CPU 0 at once, the same signed zone): DO µs ÷ no-DO µs per round ${ratios.map((r) => `${r.toFixed(3)}×`).join(' ')}, median ${median(ratios).toFixed(3)}×`)
   console.log(execFileSync(node, ['bench/sign-cost.ts'], { encoding: 'utf8' }))
 
-  const big = join(work, 'big-signed')
-  mkdirSync(big)
-  const lines = ['$ORIGIN big.test.', '$TTL 300', '@ SOA ns1 hostmaster 1 3600 900 604800 60', '@ NS ns1', 'ns1 A 192.0.2.1']
-  for (let i = 0; i < 99_996; i++) lines.push(`host${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)
-  writeFileSync(join(big, 'big.test.zone'), lines.join('\n') + '\n')
-  writeFileSync(join(big, 'signpost.yaml'), `admin: { state_file: ${big}/state.json, audit_log: ${big}/audit.log }\n`)
-  signed(big, 'big.test')
+  const big = signed(bigZoneFolder('big-signed'), 'big.test')
   for (const workers of [0, 1]) {
     const started = process.hrtime.bigint()
     const { child } = await startSignpost(big, workers, undefined)

@@ -3,11 +3,10 @@
 // NXNAME for a name that does not exist. Made per answer, so no chain of the zone's names exists
 // to walk.
 
-import { nameKey } from '../dns/name.ts'
-import { NONE, type CompiledRRset } from '../dns/plan.ts'
+import { nameKey, ROOT_WIRE } from '../dns/name.ts'
+import type { CompiledRRset } from '../dns/plan.ts'
 import { RRType } from '../dns/types.ts'
-
-const CLASS_IN = 1
+import { compileRRset } from '../zone/compile.ts'
 
 /** RFC 4034 §4.1.2: the type bitmap, window by window. */
 export function typeBitmap(types: readonly number[]): Uint8Array {
@@ -31,13 +30,6 @@ export function typeBitmap(types: readonly number[]): Uint8Array {
 export function compactNsec(owner: Uint8Array, types: readonly number[] | undefined, ttl: number): CompiledRRset {
   const next = Buffer.concat([Uint8Array.of(1, 0), Buffer.from(nameKey(owner), 'latin1')])
   const bitmap = typeBitmap([...(types ?? [RRType.NXNAME]), RRType.RRSIG, RRType.NSEC])
-  const plain = Buffer.allocUnsafe(10 + next.length + bitmap.length)
-  plain.writeUInt16BE(RRType.NSEC, 0)
-  plain.writeUInt16BE(CLASS_IN, 2)
-  plain.writeUInt32BE(ttl, 4)
-  plain.writeUInt16BE(next.length + bitmap.length, 8)
-  plain.set(next, 10)
-  plain.set(bitmap, 10 + next.length)
-  // The next name is never compressed (RFC 4034 §4.1.1).
-  return Object.freeze({ type: RRType.NSEC, ttl, contextLength: 0, records: [{ body: plain, patches: NONE, plain }] })
+  // The next name is never compressed (RFC 4034 §4.1.1): no names are marked in the data.
+  return compileRRset(RRType.NSEC, ttl, [{ wire: Buffer.concat([next, bitmap]), names: [] }], ROOT_WIRE)
 }
