@@ -26,9 +26,10 @@ export function signAnswer(query: Query, result: Answer, snapshot: Snapshot, sig
   if (!resolved || (plan.rcode !== Rcode.NOERROR && plan.rcode !== Rcode.NXDOMAIN)) return plan
   const signing = snapshot.dnssec.zones.get(resolved.zone.key)
   if (!signing) return plan
-  // Denials at the question name and wildcard answers are signed for the name asked; all else is fixed per plan.
+  // Denials at the question name and wildcard answers are signed for the name and type asked (a
+  // shared NODATA plan's NSEC lists the types of the name asked, less the type asked); all else is fixed per plan.
   const perName = plan.denial?.owner.kind === 'qname' || (!resolved.exact && plan.authoritative)
-  const key = perName ? `${plan.id}${nameKey(query.packet, QUESTION_AT, QUESTION_AT + query.nameLength)}` : plan.id
+  const key = perName ? `${plan.id} ${query.qtype}${nameKey(query.packet, QUESTION_AT, QUESTION_AT + query.nameLength)}` : plan.id
   const plans = snapshot.cache.signed
   const cached = plans.get(key)
   if (cached && cached.refreshAt > nowS) return cached.plan
@@ -97,7 +98,10 @@ function signPlan(query: Query, plan: AnswerPlan, resolved: ResolvedName, signin
     // RFC 9077: an NSEC lives as long as the negative answer it proves.
     const soa = plan.authority.find((ref) => ref.rrset.type === RRType.SOA) ?? (resolved.zone.nodata.authority[0] as RRsetRef)
     const nsec = compactNsec(ownerWire(denial.owner), types, soa.rrset.ttl)
-    authority.push({ rrset: nsec, owner: denial.owner }, { rrset: signNow(denial.owner, nsec.type, nsec.ttl, nsec.records), owner: denial.owner })
+    const proof = [{ rrset: nsec, owner: denial.owner }, { rrset: signNow(denial.owner, nsec.type, nsec.ttl, nsec.records), owner: denial.owner }]
+    // Asked for the NSEC of a name that exists: that NSEC is the answer.
+    if (query.qtype === RRType.NSEC && denial.owner.kind === 'qname' && types !== undefined) return { plan: makePlan(Rcode.NOERROR, proof, [], [], true), refreshAt }
+    authority.push(...proof)
   }
   const rcode = plan.rcode === Rcode.NXDOMAIN ? Rcode.NOERROR : plan.rcode
   return { plan: makePlan(rcode, answer, authority, additional, plan.authoritative, plan.additionalRequired), refreshAt }

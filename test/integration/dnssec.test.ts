@@ -111,6 +111,7 @@ describe('validated by delv with our DNSKEY as trust anchor', () => {
     ['signed.test', 'x.apps.signed.test', 'A'], ['signed.test', 'deep.x.apps.signed.test', 'A'], ['signed.test', '_sip._tcp.signed.test', 'SRV'],
     ['signed.test', 'signed.test', 'ANY'], ['signed.test', 'secure.signed.test', 'DS'], ['signed.test', 'big.signed.test', 'TXT'],
     ['bind.test', 'host.bind.test', 'A'], ['ldns.test', 'host.ldns.test', 'A'], ['ldns.test', 'ldns.test', 'DNSKEY'],
+    ['signed.test', 'mail.signed.test', 'NSEC'],
   ])('%s: %s %s is fully validated', async (zone, name, type) => {
     const verdict = await delv(zone, name, type)
     expect(verdict).toContain('; fully validated')
