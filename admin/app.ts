@@ -1,14 +1,15 @@
 // The admin HTTP API (fastify). It talks to the server only through the Control interface; it
 // never touches sockets, zones or probe internals. No listen() here, so tests use inject().
 // Reads are open unless protect_reads (the listener binds 127.0.0.1 by default); every write needs
-// a bearer token.
+// a bearer token whose role allows it: `operate` for state, weight and keepalived events, `admin`
+// for a reload (a `read` token only reads).
 
 import swagger from '@fastify/swagger'
 import http, { type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent } from '../server/state/control.ts'
-import { authenticate } from './auth.ts'
+import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role } from '../server/state/control.ts'
+import { allows, authenticate } from './auth.ts'
 
 /**
  * Tokens (every write presents one as `Authorization: Bearer …`; none: writes are off) and
@@ -36,7 +37,7 @@ const recordReply = {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Name of the token the request authenticated with (the audit log's "who"). */
+    /** The token the request authenticated with, as the audit log names it: `name (role)`. */
     actor: string
   }
 }
@@ -68,12 +69,14 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   app.addHook('preClose', async () => {
     for (const stream of streams) stream.end()
   })
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
+  /** A hook that lets through a token whose role allows `needed`: 401 without one, 403 when its role does not. */
+  const requireToken = (needed: Role) => async (request: FastifyRequest, reply: FastifyReply) => {
     const { tokens } = control.settings()
     if (tokens.size === 0) return reply.code(503).send({ error: 'no admin tokens configured: set SIGNPOST_ADMIN_TOKEN or admin.tokens_file' })
-    const actor = authenticate(request.headers.authorization, tokens)
-    if (actor === undefined) return reply.code(401).send({ error: 'missing or wrong bearer token' })
-    request.actor = actor
+    const who = authenticate(request.headers.authorization, tokens)
+    if (who === undefined) return reply.code(401).send({ error: 'missing or wrong bearer token' })
+    if (!allows(who.role, needed)) return reply.code(403).send({ error: `token '${who.name}' has role ${who.role}; this needs ${needed}` })
+    request.actor = `${who.name} (${who.role})`
   }
   void app.register(swagger, { openapi: { info: { title: 'Signpost admin API', version: '1' } } })
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
@@ -88,7 +91,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     // Reads: open unless admin.protect_reads (then a token, except /healthz above).
     void app.register(async (app) => {
       app.addHook('onRequest', async (request, reply) => {
-        if (control.settings().protectReads) return requireToken(request, reply)
+        if (control.settings().protectReads) return requireToken('read')(request, reply)
       })
       app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
         const { contentType, text } = await control.metrics()
@@ -132,10 +135,20 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
     })
 
-    // Writes: one encapsulated context whose every route needs a bearer token.
+    // A reload needs an admin token.
+    void app.register(async (admins) => {
+      admins.addHook('onRequest', requireToken('admin'))
+      admins.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
+        const result = await control.reload()
+        if (result.ok) return { ok: true, zones: result.zones, changes: result.changes }
+        return reply.code(422).send({ ok: false, problems: result.problems, zones: result.zones })
+      })
+    })
+
+    // Operator writes: one encapsulated context whose every route needs an operate (or admin) token.
     void app.register(async (writes) => {
       // A write's reply comes once the control plane says every DNS worker thread answers with the change.
-      writes.addHook('onRequest', requireToken)
+      writes.addHook('onRequest', requireToken('operate'))
 
       writes.post<{ Body: LbEvent }>('/v1/lb-events', {
         schema: {
@@ -150,12 +163,6 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       }, async (request, reply) => {
         const result = await control.lbEvent(request.body)
         return result.ok ? result : reply.code(404).send({ error: result.message })
-      })
-
-      writes.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
-        const result = await control.reload()
-        if (result.ok) return { ok: true, zones: result.zones, changes: result.changes }
-        return reply.code(422).send({ ok: false, problems: result.problems, zones: result.zones })
       })
 
       // Admin state and weight of a server (site VIP) or a whole site.

@@ -44,6 +44,7 @@ export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from
 export type { StatusView } from './explain.ts'
 export type { FleetView } from './fleet-view.ts'
 export type { AuditEntry } from './audit-log.ts'
+export type { AdminToken, Role } from './settings.ts'
 
 export type ZoneSummary = { readonly name: string; readonly serial: number; readonly file: string }
 

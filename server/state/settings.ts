@@ -9,9 +9,16 @@ import type { ConfigLocator } from '../config/load-config.ts'
 import type { Config } from '../config/schema.ts'
 import type { Problem } from '../common/problem.ts'
 
+/** What a token may do: `read` (reads, when they are protected), `operate` (state, weight, keepalived events), `admin` (also reload). */
+export type Role = 'read' | 'operate' | 'admin'
+export const ROLES: readonly Role[] = ['read', 'operate', 'admin']
+
+/** A bearer token and its role. */
+export type AdminToken = { readonly token: string; readonly role: Role }
+
 export type LiveSettings = {
-  /** Named bearer tokens; none turns admin writes off. */
-  readonly tokens: ReadonlyMap<string, string>
+  /** Bearer tokens by name; none turns admin writes off. */
+  readonly tokens: ReadonlyMap<string, AdminToken>
   /** Reads of the admin API need a token too. */
   readonly protectReads: boolean
   readonly logLevel: string
@@ -33,36 +40,53 @@ const AT_START: readonly (readonly [path: readonly string[], what: string])[] = 
 ]
 
 /**
- * Admin tokens: `admin.tokens_file` (relative to the config; one `name token` per line, `#`
- * comments) and the variable named by `admin.tokens_env` (default SIGNPOST_ADMIN_TOKEN): one
- * token (named "admin") or `name:token,…`. Then protect_reads and the log level.
+ * Admin tokens: `admin.tokens_file` (relative to the config; one `name token [role]` per line,
+ * `#` comments) and the variable named by `admin.tokens_env` (default SIGNPOST_ADMIN_TOKEN): one
+ * token (named "admin") or `name:token[:role],…`. No role means `admin`, as before roles existed.
+ * Then protect_reads and the log level.
  */
 export function readSettings(config: Config, configFile: string | undefined, env: NodeJS.ProcessEnv = process.env): SettingsResult {
-  let tokens = new Map<string, string>()
+  let tokens = new Map<string, AdminToken>()
   if (config.admin?.tokens_file) {
     const path = resolve(configFile ? dirname(configFile) : '.', config.admin.tokens_file)
+    let text: string
     try {
-      tokens = parseTokens(readFileSync(path, 'utf8'))
+      text = readFileSync(path, 'utf8')
     } catch (error) {
       return { ok: false, message: `cannot read admin.tokens_file ${path}: ${(error as Error).message}` }
     }
+    const parsed = parseTokens(text)
+    if (!parsed.ok) return { ok: false, message: `${path}:${parsed.line}: ${parsed.message}` }
+    tokens = parsed.tokens
   }
-  const fromEnv = env[config.admin?.tokens_env ?? 'SIGNPOST_ADMIN_TOKEN']
+  const variable = config.admin?.tokens_env ?? 'SIGNPOST_ADMIN_TOKEN'
+  const fromEnv = env[variable]
   for (const entry of fromEnv ? fromEnv.split(',') : []) {
-    const [name, token] = entry.includes(':') ? [entry.slice(0, entry.indexOf(':')), entry.slice(entry.indexOf(':') + 1)] : ['admin', entry]
-    if (name && token) tokens.set(name, token)
+    const parts = entry.split(':')
+    const role = parts.length >= 3 ? (parts.pop() as string) : 'admin'
+    const [name, token] = parts.length >= 2 ? [parts[0] as string, parts.slice(1).join(':')] : ['admin', entry]
+    if (!isRole(role)) return { ok: false, message: `${variable}: token '${name}' has role '${role}'; a role is read, operate or admin` }
+    if (name && token) tokens.set(name, { token, role })
   }
   return { ok: true, settings: { tokens, protectReads: config.admin?.protect_reads ?? false, logLevel: config.log?.level ?? 'info' } }
 }
 
-/** Tokens file: one `name token` per line; `#` starts a comment. */
-export function parseTokens(text: string): Map<string, string> {
-  const tokens = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const [name, token] = line.replace(/#.*/, '').trim().split(/\s+/)
-    if (name && token) tokens.set(name, token)
+export type TokensResult = { readonly ok: true; readonly tokens: Map<string, AdminToken> } | { readonly ok: false; readonly line: number; readonly message: string }
+
+/** Tokens file: one `name token [role]` per line; `#` starts a comment. */
+export function parseTokens(text: string): TokensResult {
+  const tokens = new Map<string, AdminToken>()
+  for (const [index, line] of text.split('\n').entries()) {
+    const [name, token, role = 'admin', ...rest] = line.replace(/#.*/, '').trim().split(/\s+/)
+    if (!name || !token) continue
+    if (rest.length > 0 || !isRole(role)) return { ok: false, line: index + 1, message: `expected "name token [role]", a role being read, operate or admin (token '${name}')` }
+    tokens.set(name, { token, role })
   }
-  return tokens
+  return { ok: true, tokens }
+}
+
+function isRole(text: string): text is Role {
+  return (ROLES as readonly string[]).includes(text)
 }
 
 /** One problem per setting read only at start that `after` changes, located in the new file. */

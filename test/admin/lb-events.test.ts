@@ -19,7 +19,7 @@ function app(token: string | undefined) {
       subscribe: () => () => undefined,
       fleet: () => undefined,
       audit: async () => [],
-      settings: () => ({ tokens: new Map(token ? [['ops', token]] : []), protectReads: false, logLevel: 'info' }),
+      settings: () => ({ tokens: new Map(token ? [['ops', { token, role: 'operate' as const }]] : []), protectReads: false, logLevel: 'info' }),
       lbEvent: async (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)

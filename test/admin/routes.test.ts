@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
 import { parseTokens } from '../../server/state/settings.ts'
-import type { AdminChange, AdminTarget, Control, ReloadResult, StatusView } from '../../server/state/control.ts'
+import type { AdminChange, AdminTarget, AdminToken, Control, ReloadResult, StatusView } from '../../server/state/control.ts'
 
 const STATUS = {
   generation: 3,
@@ -13,7 +13,7 @@ const STATUS = {
   servers: [{ address: '192.0.2.10', site: 'tokyo', health: 'up', admin: { state: 'enabled', own: null }, eligibility: 'in', lastProbe: null, lastChange: null, transitions: [] }],
 } as unknown as StatusView
 
-function fake(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
+function fake(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, AdminToken>; protectReads?: boolean } = {}) {
   const changes: { target: AdminTarget; change: AdminChange; actor: string }[] = []
   const control: Control = {
     zonesLoaded: () => options.zones ?? 1,
@@ -34,9 +34,11 @@ function fake(options: { zones?: number; reload?: ReloadResult; tokens?: Readonl
   return { control, changes }
 }
 
-const TOKENS = parseTokens('# name token\nalice  alice-secret\nbob bob-secret   # on-call\n')
+const parsed = parseTokens('# name token [role]\nalice  alice-secret\nbob bob-secret   # on-call\ncarol carol-secret operate\ndave dave-secret read\n')
+if (!parsed.ok) throw new Error(parsed.message)
+const TOKENS = parsed.tokens
 
-function app(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, string>; protectReads?: boolean } = {}) {
+function app(options: { zones?: number; reload?: ReloadResult; tokens?: ReadonlyMap<string, AdminToken>; protectReads?: boolean } = {}) {
   const { control, changes } = fake(options)
   return { app: buildAdminApp({ control, maxConnections: 64, logger: pino({ level: 'silent' }) }), changes }
 }
@@ -86,12 +88,12 @@ describe('reads', () => {
 })
 
 describe('writes', () => {
-  it('records who made a change by the name of their token', async () => {
+  it('records who made a change by the name and role of their token', async () => {
     const { app: a, changes } = app()
     const reply = await a.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'drain', reason: 'maintenance' }, headers: as('alice') })
     expect(reply.statusCode).toBe(200)
-    expect(reply.json()).toMatchObject({ target: { kind: 'site', site: 'tokyo' }, state: 'drain', actor: 'alice' })
-    expect(changes).toEqual([{ target: { kind: 'site', site: 'tokyo' }, change: { state: 'drain', reason: 'maintenance' }, actor: 'alice' }])
+    expect(reply.json()).toMatchObject({ target: { kind: 'site', site: 'tokyo' }, state: 'drain', actor: 'alice (admin)' })
+    expect(changes).toEqual([{ target: { kind: 'site', site: 'tokyo' }, change: { state: 'drain', reason: 'maintenance' }, actor: 'alice (admin)' }])
   })
 
   it.each([
@@ -119,6 +121,29 @@ describe('writes', () => {
     expect((await app().app.inject(body)).statusCode).toBe(401)
     expect((await app().app.inject({ ...body, headers: { authorization: 'Bearer alice-secretX' } })).statusCode).toBe(401)
     expect((await app({ tokens: new Map() }).app.inject({ ...body, headers: as('alice') })).statusCode).toBe(503)
+  })
+
+  it('roles: read tokens only read, operate tokens change state and weight but not reload, admin tokens do all; no role is admin', async () => {
+    const { app: a, changes } = app({ protectReads: true })
+    const state = { method: 'PUT' as const, url: '/v1/sites/tokyo/state', payload: { state: 'drain', reason: 'x' } }
+    const reload = { method: 'POST' as const, url: '/v1/reload' }
+    expect((await a.inject({ method: 'GET', url: '/v1/status', headers: as('dave') })).statusCode).toBe(200)
+    const refused = await a.inject({ ...state, headers: as('dave') })
+    expect(refused.statusCode).toBe(403)
+    expect(refused.json()).toEqual({ error: "token 'dave' has role read; this needs operate" })
+    expect((await a.inject({ ...state, headers: as('carol') })).statusCode).toBe(200)
+    expect((await a.inject({ ...reload, headers: as('carol') })).statusCode).toBe(403)
+    expect((await a.inject({ ...reload, headers: as('alice') })).statusCode).toBe(200)
+    expect(changes.map((c) => c.actor)).toEqual(['carol (operate)'])
+  })
+
+  it('the bearer scheme is case-insensitive (RFC 9110 §11.1)', async () => {
+    const reply = await app().app.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'up', reason: 'x' }, headers: { authorization: 'bearer alice-secret' } })
+    expect(reply.statusCode).toBe(200)
+  })
+
+  it('a tokens file line with an unknown role is refused with its line', () => {
+    expect(parseTokens('ok ok-secret\nbad bad-secret root\n')).toEqual({ ok: false, line: 2, message: 'expected "name token [role]", a role being read, operate or admin (token \'bad\')' })
   })
 
   it('refuses bodies over 64 KiB', async () => {

@@ -36,7 +36,7 @@ describe('admin state over HTTP', () => {
     expect(await fo()).toEqual([TOKYO])
     const reply = await put(adminPort, `/v1/servers/${TOKYO}/state`, { state: 'disabled', reason: 'kernel upgrade' })
     expect(reply.status).toBe(200)
-    expect(await reply.json()).toMatchObject({ state: 'disabled', reason: 'kernel upgrade', actor: 'admin' })
+    expect(await reply.json()).toMatchObject({ state: 'disabled', reason: 'kernel upgrade', actor: 'admin (admin)' })
     expect((await fo()).sort()).toEqual([OSAKA, FRANKFURT].sort())
     expect((await put(adminPort, `/v1/servers/${TOKYO}/state`, { state: 'enabled', reason: 'done' })).status).toBe(200)
     expect(await fo()).toEqual([TOKYO])
@@ -144,7 +144,7 @@ describe('admin state over HTTP', () => {
     expect(state.servers[TOKYO]).toMatchObject({ state: 'enabled', reason: 'done' })
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-    expect(audit[0]).toMatchObject({ actor: 'admin', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
+    expect(audit[0]).toMatchObject({ actor: 'admin (admin)', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
     expect(audit).toHaveLength(10)
   })
 

@@ -307,7 +307,7 @@ describe('reload of server settings', () => {
     writeFileSync(join(dir, 'tokens'), 'ops  s3cret\n')
     writeFileSync(join(dir, 'signpost.yaml'), `${CONFIG}admin: { tokens_file: tokens, protect_reads: true }\nlog: { level: debug }\n`)
     expect(await fakes.plane.control.reload()).toMatchObject({ ok: true })
-    expect(fakes.plane.control.settings()).toEqual({ tokens: new Map([['ops', 's3cret']]), protectReads: true, logLevel: 'debug' })
+    expect(fakes.plane.control.settings()).toEqual({ tokens: new Map([['ops', { token: 's3cret', role: 'admin' }]]), protectReads: true, logLevel: 'debug' })
     expect(fakes.logLevels).toEqual(['debug'])
   })
 
