@@ -25,6 +25,9 @@ export type AdminDeps = {
 
 const healthzReply = { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } as const
 const errorReply = { type: 'object', properties: { error: { type: 'string' } } } as const
+/** The guard rail's refusal: the GSLB names (and record types) the change would leave with no server. */
+const conflictReply = { type: 'object', properties: { error: { type: 'string' }, names: { type: 'array', items: { type: 'string' } } } } as const
+const force = { type: 'boolean' } as const
 const anyObject = { type: 'object', additionalProperties: true } as const
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const
 const recordReply = {
@@ -173,20 +176,21 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       for (const { path, param, target } of targets) {
         const respond = async (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
           const result = await control.setAdminState(target(id), change, request.actor)
-          return result.ok ? { target: result.target, ...result.record } : reply.code(result.status).send({ error: result.message })
+          if (result.ok) return { target: result.target, ...result.record }
+          return reply.code(result.status).send(result.names ? { error: result.message, names: result.names } : { error: result.message })
         }
-        writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
+        writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string; force?: boolean } }>(`${path}/state`, {
           schema: {
-            body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply, 503: errorReply },
+            body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason, force } },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply },
           },
-        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason }, request, reply))
-        writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string } }>(`${path}/weight`, {
+        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason, force: request.body.force }, request, reply))
+        writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string; force?: boolean } }>(`${path}/weight`, {
           schema: {
-            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply, 503: errorReply },
+            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason, force } },
+            response: { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply },
           },
-        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason }, request, reply))
+        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason, force: request.body.force }, request, reply))
       }
     })
   })

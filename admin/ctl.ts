@@ -7,8 +7,9 @@ import type { StatusView } from '../server/state/control.ts'
 
 const USAGE = `usage: npm run ctl -- <command>
   status
-  disable|enable|drain|up <server address | site> --reason "…"
-  weight <server address | site> <0-1000> --reason "…"
+  disable|enable|drain|up <server address | site> --reason "…" [--force]
+  weight <server address | site> <0-1000> --reason "…" [--force]
+    (--force: even when the change leaves GSLB names with no server to answer)
   reload
   audit [N]          the newest N operator changes (the whole fleet's in a fleet)
   fleet              the fleet's instances, and which differ`
@@ -52,7 +53,7 @@ function printStatus(status: StatusView): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' }, force: { type: 'boolean' } }, allowPositionals: true })
   const [command, target, weight] = positionals
   let reply: { status: number; json: unknown }
   switch (command) {
@@ -68,11 +69,11 @@ async function main(argv: string[]): Promise<number> {
     case 'drain':
     case 'up':
       if (!target || !values.reason) return usage()
-      reply = await call('PUT', `${targetPath(target)}/state`, { state: command === 'disable' ? 'disabled' : command === 'enable' ? 'enabled' : command, reason: values.reason })
+      reply = await call('PUT', `${targetPath(target)}/state`, { state: command === 'disable' ? 'disabled' : command === 'enable' ? 'enabled' : command, reason: values.reason, ...(values.force ? { force: true } : {}) })
       break
     case 'weight':
       if (!target || weight === undefined || !values.reason) return usage()
-      reply = await call('PUT', `${targetPath(target)}/weight`, { weight: Number(weight), reason: values.reason })
+      reply = await call('PUT', `${targetPath(target)}/weight`, { weight: Number(weight), reason: values.reason, ...(values.force ? { force: true } : {}) })
       break
     case 'reload':
       reply = await call('POST', '/v1/reload')

@@ -5,7 +5,8 @@
 import { parseServerAddress } from '../common/address.ts'
 import type { AdminStateName } from '../config/schema.ts'
 import type { GslbConfig } from '../gslb/build.ts'
-import type { AdminView } from '../gslb/types.ts'
+import { namesLeftWithout } from '../gslb/guard.ts'
+import type { AdminView, HealthView } from '../gslb/types.ts'
 import type { AuditEntry } from './audit-log.ts'
 
 /** An operator's override of one server or site, with who, why and when. */
@@ -25,13 +26,18 @@ export type AdminFile = {
 
 export type AdminTarget = { readonly kind: 'server'; readonly address: string } | { readonly kind: 'site'; readonly site: string }
 
-export type AdminChange = { readonly state?: AdminStateName; readonly weight?: number; readonly reason: string }
+/** `force`: make the change even when it leaves GSLB names with no server to answer (the guard rail). */
+export type AdminChange = { readonly state?: AdminStateName; readonly weight?: number; readonly reason: string; readonly force?: boolean | undefined }
 
 /** The heaviest weight an operator can set (the config's limit too). */
 export const MAX_WEIGHT = 1000
 
-/** A refused change: 400 for a target that is no address, 404 for one that names nothing served, 503 while the fleet's store (etcd) cannot commit. */
-export type AdminRefusal = { readonly ok: false; readonly status: 400 | 404 | 503; readonly message: string }
+/**
+ * A refused change: 400 for a target that is no address, 404 for one that names nothing served,
+ * 409 for one that would leave GSLB names (`names`) with no server to answer, 503 while the
+ * fleet's store (etcd) cannot commit.
+ */
+export type AdminRefusal = { readonly ok: false; readonly status: 400 | 404 | 409 | 503; readonly message: string; readonly names?: readonly string[] }
 
 export type AdminResult = { readonly ok: true; readonly target: AdminTarget; readonly record: AdminRecord } | AdminRefusal
 
@@ -63,8 +69,11 @@ export type AdminDecision =
   | { readonly ok: true; readonly target: AdminTarget; readonly next: AdminFile; readonly record: AdminRecord; readonly entry: AuditEntry }
   | AdminRefusal
 
-/** What `change` by `actor` at time `at` makes of `file`, or why the target does not exist in `gslb`. */
-export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: AdminTarget, change: AdminChange, actor: string, at: string): AdminDecision {
+/**
+ * What `change` by `actor` at time `at` makes of `file`, or why not: the target does not exist in
+ * `gslb`, or (unless forced) the change leaves names with no server to answer under `health`.
+ */
+export function decideAdminChange(file: AdminFile, gslb: GslbConfig, health: HealthView, target: AdminTarget, change: AdminChange, actor: string, at: string): AdminDecision {
   let key: string
   if (target.kind === 'site') {
     if (!gslb.sites.has(target.site)) return { ok: false, status: 404, message: `no site named '${target.site}'` }
@@ -85,6 +94,8 @@ export function decideAdminChange(file: AdminFile, gslb: GslbConfig, target: Adm
     at,
   }
   const next: AdminFile = { ...file, [section]: { ...file[section], [key]: record } }
+  const broken = change.force ? [] : namesLeftWithout(gslb.names, health, adminView(file), adminView(next))
+  if (broken.length > 0) return { ok: false, status: 409, names: broken, message: `this would leave ${broken.join(', ')} with no server to answer; send "force": true to do it anyway` }
   const entry: AuditEntry = { at, actor, target: `${target.kind} ${key}`, from: old ? { state: old.state, weight: old.weight } : null, to: { state: record.state, weight: record.weight }, reason: change.reason }
   return { ok: true, target: target.kind === 'site' ? target : { kind: 'server', address: key }, next, record, entry }
 }

@@ -345,7 +345,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   // Knot's commit order: decide, make durable, then publish.
   const setAdminState = async (target: AdminTarget, change: AdminChange, actor: string): Promise<AdminResult> => {
     const at = deps.now().toISOString()
-    const decided = await adminStore.commit((file) => decideAdminChange(file, inputs.gslb, target, change, actor, at))
+    const decided = await adminStore.commit((file) => decideAdminChange(file, inputs.gslb, store.current.gslb.health, target, change, actor, at))
     if (!decided.ok) {
       if (decided.status === 503) adminLog.error({ target, actor, problem: decided.message }, 'admin change refused: the fleet store cannot commit')
       return decided

@@ -48,6 +48,21 @@ describe('admin state over HTTP', () => {
     expect((await put(adminPort, '/v1/sites/tokyo/state', { state: 'enabled', reason: 'window over' })).status).toBe(200)
   })
 
+  it('the guard rail: a change leaving names with no server is refused with 409 and the names, nothing changes; "force": true makes it', async () => {
+    expect((await put(adminPort, '/v1/sites/tokyo/state', { state: 'disabled', reason: 'a' })).status).toBe(200)
+    expect((await put(adminPort, '/v1/sites/osaka/state', { state: 'disabled', reason: 'b' })).status).toBe(200)
+    const refused = await put(adminPort, '/v1/sites/frankfurt/state', { state: 'drain', reason: 'c' })
+    expect(refused.status).toBe(409)
+    expect(await refused.json()).toEqual({ error: expect.stringContaining('no server to answer'), names: ['www.gslb.test. A', 'geo.gslb.test. A', 'geo.gslb.test. AAAA', 'fo.gslb.test. A'] })
+    expect(await fo()).toEqual([FRANKFURT])
+    expect((await put(adminPort, '/v1/sites/frankfurt/state', { state: 'drain', reason: 'c', force: true })).status).toBe(200)
+    // Forced: frankfurt is drained with nothing else in, so it answers as drain-only, which the guard rail warned of.
+    const name = (await (await fetch(`http://127.0.0.1:${adminPort}/v1/names/fo.gslb.test.`)).json()) as { v4: { reason: string } }
+    expect(name.v4.reason).toBe('drain-only')
+    for (const site of ['tokyo', 'osaka', 'frankfurt']) expect((await put(adminPort, `/v1/sites/${site}/state`, { state: 'enabled', reason: 'done' })).status).toBe(200)
+    expect(await fo()).toEqual([TOKYO])
+  })
+
   it('changes a weight', async () => {
     const reply = await put(adminPort, '/v1/sites/frankfurt/weight', { weight: 0, reason: 'capacity' })
     expect(await reply.json()).toMatchObject({ state: 'enabled', weight: 0 })
@@ -145,7 +160,7 @@ describe('admin state over HTTP', () => {
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit[0]).toMatchObject({ actor: 'admin (admin)', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
-    expect(audit).toHaveLength(10)
+    expect(audit).toHaveLength(16)
   })
 
   it('takes an IPv6 server in any RFC 4291 spelling and names the canonical target it changed', async () => {
