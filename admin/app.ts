@@ -28,6 +28,29 @@ const errorReply = { type: 'object', properties: { error: { type: 'string' } } }
 /** The guard rail's refusal: the GSLB names (and record types) the change would leave with no server. */
 const conflictReply = { type: 'object', properties: { error: { type: 'string' }, names: { type: 'array', items: { type: 'string' } } } } as const
 const force = { type: 'boolean' } as const
+/** A maintenance window's end: an RFC 3339 time, or a duration from now (`for`: 90m, 2h, 1d12h). */
+const until = { type: 'string', minLength: 1, maxLength: 64 } as const
+const forDuration = { type: 'string', pattern: '^(?=\\d)(\\d+d)?(\\d+h)?(\\d+m)?(\\d+s)?$' } as const
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }
+/** Overrides end within a year at most. */
+const MAX_WINDOW_MS = 366 * 86_400_000
+
+/** The end a write asks for, as an RFC 3339 time, or why it is no end: a past time, both `until` and `for`, past a year. */
+function windowEnd(body: { until?: string; for?: string }, nowMs: number): { ok: true; until: string | undefined } | { ok: false; message: string } {
+  if (body.until !== undefined && body.for !== undefined) return { ok: false, message: 'give until or for, not both' }
+  let endMs: number
+  if (body.until !== undefined) {
+    endMs = Date.parse(body.until)
+    if (Number.isNaN(endMs) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(body.until)) return { ok: false, message: `until '${body.until}' is not an RFC 3339 time (2026-12-24T18:00:00Z)` }
+  } else if (body.for !== undefined) {
+    endMs = nowMs + [...body.for.matchAll(/(\d+)([dhms])/g)].reduce((sum, m) => sum + Number(m[1]) * (DURATION_UNITS_MS[m[2] as string] as number), 0)
+  } else {
+    return { ok: true, until: undefined }
+  }
+  if (endMs <= nowMs) return { ok: false, message: 'the window would end before it starts: until must be in the future, for more than 0' }
+  if (endMs - nowMs > MAX_WINDOW_MS) return { ok: false, message: 'a window ends within a year; set no end for an override that stays' }
+  return { ok: true, until: new Date(endMs).toISOString() }
+}
 const anyObject = { type: 'object', additionalProperties: true } as const
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const
 const recordReply = {
@@ -35,6 +58,7 @@ const recordReply = {
   properties: {
     target: { type: 'object', properties: { kind: { type: 'string' }, address: { type: 'string' }, site: { type: 'string' } } },
     state: { type: 'string' }, weight: { type: 'integer' }, reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
+    until: { type: 'string' }, cleared: { type: 'boolean' },
   },
 } as const
 
@@ -176,21 +200,29 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       for (const { path, param, target } of targets) {
         const respond = async (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
           const result = await control.setAdminState(target(id), change, request.actor)
-          if (result.ok) return { target: result.target, ...result.record }
+          if (result.ok) return result.record ? { target: result.target, ...result.record } : { target: result.target, cleared: true }
           return reply.code(result.status).send(result.names ? { error: result.message, names: result.names } : { error: result.message })
         }
-        writes.put<{ Params: Record<string, string>; Body: { state: NonNullable<AdminChange['state']>; reason: string; force?: boolean } }>(`${path}/state`, {
-          schema: {
-            body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason, force } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply },
-          },
-        }, async (request, reply) => respond(request.params[param] as string, { state: request.body.state, reason: request.body.reason, force: request.body.force }, request, reply))
-        writes.put<{ Params: Record<string, string>; Body: { weight: number; reason: string; force?: boolean } }>(`${path}/weight`, {
-          schema: {
-            body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason, force } },
-            response: { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply },
-          },
-        }, async (request, reply) => respond(request.params[param] as string, { weight: request.body.weight, reason: request.body.reason, force: request.body.force }, request, reply))
+        const withWindow = async (id: string, body: { until?: string; for?: string }, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
+          const end = windowEnd(body, Date.now())
+          if (!end.ok) return reply.code(400).send({ error: end.message })
+          return respond(id, { ...change, until: end.until }, request, reply)
+        }
+        const responses = { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply }
+        type Window = { until?: string; for?: string; force?: boolean }
+        writes.put<{ Params: Record<string, string>; Body: Window & { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
+          schema: { body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason, until, for: forDuration, force } }, response: responses },
+        }, async (request, reply) => withWindow(request.params[param] as string, request.body, { state: request.body.state, reason: request.body.reason, force: request.body.force }, request, reply))
+        writes.put<{ Params: Record<string, string>; Body: Window & { weight: number; reason: string } }>(`${path}/weight`, {
+          schema: { body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason, until, for: forDuration, force } }, response: responses },
+        }, async (request, reply) => withWindow(request.params[param] as string, request.body, { weight: request.body.weight, reason: request.body.reason, force: request.body.force }, request, reply))
+        // Clearing an override: the state back to enabled, or the weight back to the configured one
+        // (`?reason=…` for the audit log, `&force=true` past the guard rail).
+        for (const part of ['state', 'weight'] as const) {
+          writes.delete<{ Params: Record<string, string>; Querystring: { reason?: string; force?: 'true' | 'false' } }>(`${path}/${part}`, {
+            schema: { querystring: { type: 'object', additionalProperties: false, properties: { reason, force: { enum: ['true', 'false'] } } }, response: responses },
+          }, async (request, reply) => respond(request.params[param] as string, { clear: part, reason: request.query.reason ?? `${part} override cleared`, force: request.query.force === 'true' }, request, reply))
+        }
       }
     })
   })

@@ -7,9 +7,11 @@ import type { StatusView } from '../server/state/control.ts'
 
 const USAGE = `usage: npm run ctl -- <command>
   status
-  disable|enable|drain|up <server address | site> --reason "…" [--force]
-  weight <server address | site> <0-1000> --reason "…" [--force]
-    (--force: even when the change leaves GSLB names with no server to answer)
+  disable|enable|drain|up <server address | site> --reason "…" [--for 2h | --until TIME] [--force]
+  weight <server address | site> <0-1000> --reason "…" [--for 2h | --until TIME] [--force]
+  clear <server address | site> state|weight [--reason "…"] [--force]
+    (--for/--until: the override ends by itself then; --force: even when the change leaves
+     GSLB names with no server to answer)
   reload
   audit [N]          the newest N operator changes (the whole fleet's in a fleet)
   fleet              the fleet's instances, and which differ`
@@ -53,7 +55,8 @@ function printStatus(status: StatusView): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' }, force: { type: 'boolean' } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' }, force: { type: 'boolean' }, for: { type: 'string' }, until: { type: 'string' } }, allowPositionals: true })
+  const extra = { ...(values.force ? { force: true } : {}), ...(values.for !== undefined ? { for: values.for } : {}), ...(values.until !== undefined ? { until: values.until } : {}) }
   const [command, target, weight] = positionals
   let reply: { status: number; json: unknown }
   switch (command) {
@@ -69,11 +72,15 @@ async function main(argv: string[]): Promise<number> {
     case 'drain':
     case 'up':
       if (!target || !values.reason) return usage()
-      reply = await call('PUT', `${targetPath(target)}/state`, { state: command === 'disable' ? 'disabled' : command === 'enable' ? 'enabled' : command, reason: values.reason, ...(values.force ? { force: true } : {}) })
+      reply = await call('PUT', `${targetPath(target)}/state`, { state: command === 'disable' ? 'disabled' : command === 'enable' ? 'enabled' : command, reason: values.reason, ...extra })
       break
     case 'weight':
       if (!target || weight === undefined || !values.reason) return usage()
-      reply = await call('PUT', `${targetPath(target)}/weight`, { weight: Number(weight), reason: values.reason, ...(values.force ? { force: true } : {}) })
+      reply = await call('PUT', `${targetPath(target)}/weight`, { weight: Number(weight), reason: values.reason, ...extra })
+      break
+    case 'clear':
+      if (!target || (weight !== 'state' && weight !== 'weight')) return usage()
+      reply = await call('DELETE', `${targetPath(target)}/${weight}?${new URLSearchParams({ ...(values.reason ? { reason: values.reason } : {}), ...(values.force ? { force: 'true' } : {}) })}`)
       break
     case 'reload':
       reply = await call('POST', '/v1/reload')

@@ -157,6 +157,8 @@ export function recordProblem(record: unknown): string | undefined {
   const weight = record['weight']
   if (weight !== undefined && !(Number.isInteger(weight) && (weight as number) >= 0 && (weight as number) <= MAX_WEIGHT)) return `weight ${JSON.stringify(weight)} is not a whole number from 0 to ${MAX_WEIGHT}`
   for (const field of ['reason', 'actor', 'at']) if (typeof record[field] !== 'string') return `${field} is not text`
+  const until = record['until']
+  if (until !== undefined && (typeof until !== 'string' || Number.isNaN(Date.parse(until)))) return `until ${JSON.stringify(until)} is not an RFC 3339 time`
   return undefined
 }
 

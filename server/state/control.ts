@@ -27,7 +27,7 @@ import type { LoadPoller, LoadPollerOptions } from '../load/poller.ts'
 import { buildSnapshot, withAdmin, withHealth, withLoad, type Snapshot } from '../query/snapshot.ts'
 import { createStore, type Store } from '../query/store.ts'
 import type { ZoneSet } from '../zone/zone-set.ts'
-import { adminView, decideAdminChange, type AdminChange, type AdminResult, type AdminStore, type AdminTarget, type RemoteAdminChange } from './admin-state.ts'
+import { adminView, decideAdminChange, expiredOverrides, nextExpiry, type AdminChange, type AdminResult, type AdminStore, type AdminTarget, type RemoteAdminChange } from './admin-state.ts'
 import type { AuditEntry } from './audit-log.ts'
 import { statusView, type StatusView } from './explain.ts'
 import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type TimedLbEvent } from './fleet-health.ts'
@@ -137,6 +137,7 @@ export type ControlPlane = {
 }
 
 const FAULT_LOG_MS = 10_000
+const EXPIRY_RETRY_MS = 60_000
 
 /** Builds the first snapshot and runs one full probe round, so the first answers are already health-aware. */
 export async function createControlPlane(deps: ControlDeps): Promise<ControlPlane> {
@@ -352,8 +353,9 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     }
     swap((current) => withAdmin(current, adminView(adminStore.current())))
     const { record } = decided
-    adminLog.info({ target: decided.target, state: record.state, weight: record.weight, actor, reason: change.reason }, 'admin state changed')
-    emit({ type: 'admin', at: record.at, target: decided.target, record })
+    adminLog.info({ target: decided.target, state: record?.state ?? 'cleared', weight: record?.weight, until: record?.until, actor, reason: change.reason }, record ? 'admin state changed' : 'admin override cleared')
+    emit({ type: 'admin', at, target: decided.target, record: record ?? null, actor, reason: change.reason })
+    scheduleExpiry()
     return { ok: true, target: decided.target, record }
   }
 
@@ -361,10 +363,37 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const applyRemoteAdmin = (changes: readonly RemoteAdminChange[]): void => {
     swap((current) => withAdmin(current, adminView(adminStore.current())))
     for (const { target, record, instance } of changes) {
-      adminLog.info({ target, state: record.state, weight: record.weight, actor: record.actor, reason: record.reason, instance }, 'admin state changed at another instance')
-      emit({ type: 'admin', at: record.at, target, record, instance })
+      adminLog.info({ target, state: record?.state ?? 'cleared', weight: record?.weight, actor: record?.actor, reason: record?.reason, instance }, 'admin state changed at another instance')
+      emit({ type: 'admin', at: record?.at ?? deps.now().toISOString(), target, record: record ?? null, instance })
     }
+    scheduleExpiry()
   }
+
+  // Maintenance windows: an override with `until` is cleared when that time passes, by this
+  // instance (in a fleet, the first to get there; the others find it gone), with its own audit line.
+  let expiryTimer: NodeJS.Timeout | undefined
+  const expire = async (): Promise<void> => {
+    let failed = false
+    for (const { target, until } of expiredOverrides(adminStore.current(), deps.now().getTime())) {
+      const result = await setAdminState(target, { clear: 'all', reason: `maintenance window ended (until ${until})`, force: true }, 'signpost (expiry)')
+      if (!result.ok && result.status !== 404) {
+        failed = true
+        adminLog.error({ target, until, problem: result.message }, 'could not end a maintenance window; trying again in a minute')
+      }
+    }
+    scheduleExpiry(failed ? EXPIRY_RETRY_MS : 0)
+  }
+  /** `atLeastMs`: wait at least this long (a retry after a failed clear, as etcd may be away). */
+  const scheduleExpiry = (atLeastMs = 0): void => {
+    clearTimeout(expiryTimer)
+    const at = nextExpiry(adminStore.current())
+    if (at === undefined) return
+    // setTimeout holds at most ~24 days: a later end is waited for in steps.
+    const delay = Math.min(Math.max(atLeastMs, at - deps.now().getTime()), 86_400_000)
+    expiryTimer = setTimeout(() => void write(expire), delay)
+    expiryTimer.unref()
+  }
+  scheduleExpiry()
 
   metrics.watchSiteLoad(() => new Map([...siteLoad.status()].flatMap(([site, load]) => (load.utilisation === null ? [] : [[site, load.utilisation] as const]))))
   fleet?.onChange(publishHealth)
@@ -413,6 +442,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     },
     stop() {
       clearTimeout(signingTimer)
+      clearTimeout(expiryTimer)
       prober?.stop()
       siteLoad.stop()
     },

@@ -95,7 +95,9 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
     if (!entry) {
       if (!old) return undefined
       held.delete(key)
-      return 'changed'
+      // Cleared at another instance (this one's own clears are gone from `held` already).
+      const [section, name] = splitKey(key)
+      return section === 'servers' || section === 'sites' ? { target: adminTarget(section, name), record: undefined, instance: '' } : 'changed'
     }
     const stored = parseJson(entry.value) as StoredRecord | undefined
     const problem = recordProblem(stored)
@@ -104,7 +106,7 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
       logger.error({ key: prefix + 'admin/' + key, problem: problem ?? 'not JSON' }, 'an override in etcd is not one the admin API writes; ignored')
       return undefined
     }
-    const record: AdminRecord = { state: stored.state, weight: stored.weight, reason: stored.reason, actor: stored.actor, at: stored.at }
+    const record: AdminRecord = { state: stored.state, weight: stored.weight, reason: stored.reason, actor: stored.actor, at: stored.at, ...(stored.until ? { until: stored.until } : {}) }
     held.set(key, { record, modRevision: entry.modRevision })
     if (ownWrites.delete(String(stored.write))) return 'changed'
     return { target: adminTarget(section, name), record, instance: String(stored.instance ?? '') }
@@ -148,14 +150,15 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
         const key = `${section}/${name}`
         const etcdKey = `${prefix}admin/${key}`
         const known = held.get(key)?.modRevision ?? 0
-        const stored: StoredRecord = { ...decided.record, instance, write }
-        ownWrites.add(write)
+        // A cleared override is deleted; its audit key still marks the write as committed.
+        const change = decided.record ? client.put(etcdKey).value(JSON.stringify({ ...decided.record, instance, write } satisfies StoredRecord)) : client.delete().key(etcdKey)
+        if (decided.record) ownWrites.add(write)
         let result
         try {
           result = await client
             .if(etcdKey, 'Mod', '==', known)
             .and(auditKey, 'Create', '==', 0)
-            .then(client.put(etcdKey).value(JSON.stringify(stored)), client.put(auditKey).value(JSON.stringify({ ...decided.entry, instance })))
+            .then(change, client.put(auditKey).value(JSON.stringify({ ...decided.entry, instance })))
             .else(client.get(etcdKey), client.get(auditKey))
             .commit()
         } catch (error) {
@@ -166,7 +169,8 @@ export function etcdAdminStore(options: EtcdAdminStoreOptions): EtcdAdminStore {
         // A retried request whose first attempt committed: our audit key is there.
         const committedAt = result.succeeded ? Number(result.header.revision) : audit ? Number(audit.mod_revision) : undefined
         if (committedAt !== undefined) {
-          if (!held.has(key) || held.get(key)!.modRevision < committedAt) held.set(key, { record: decided.record, modRevision: committedAt })
+          if (!decided.record) held.delete(key)
+          else if (!held.has(key) || held.get(key)!.modRevision < committedAt) held.set(key, { record: decided.record, modRevision: committedAt })
           ownWrites.delete(write)
           rebuild()
           saveCache()

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dig } from '../support/dig.ts'
 import { spawnSignpost } from '../support/process.ts'
 import { startTestServer } from '../support/server.ts'
+import { until as waitUntil } from '../support/wait.ts'
 
 const TOKYO = '192.0.2.10'
 const OSAKA = '198.51.100.10'
@@ -61,6 +62,24 @@ describe('admin state over HTTP', () => {
     expect(name.v4.reason).toBe('drain-only')
     for (const site of ['tokyo', 'osaka', 'frankfurt']) expect((await put(adminPort, `/v1/sites/${site}/state`, { state: 'enabled', reason: 'done' })).status).toBe(200)
     expect(await fo()).toEqual([TOKYO])
+  })
+
+  it('clears an override: DELETE …/state puts the state back, DELETE …/weight the weight; nothing to clear is 404; a bad window is 400', async () => {
+    expect((await put(adminPort, `/v1/servers/${OSAKA}/state`, { state: 'drain', reason: 'x' })).status).toBe(200)
+    expect((await put(adminPort, `/v1/servers/${OSAKA}/weight`, { weight: 4, reason: 'y' })).status).toBe(200)
+    const del = (path: string) => fetch(`http://127.0.0.1:${adminPort}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })
+    const state = await del(`/v1/servers/${OSAKA}/state?reason=done%20draining`)
+    expect(await state.json()).toMatchObject({ state: 'enabled', weight: 4, reason: 'done draining' })
+    expect(await (await del(`/v1/servers/${OSAKA}/weight`)).json()).toEqual({ target: { kind: 'server', address: OSAKA }, cleared: true })
+    const again = await del(`/v1/servers/${OSAKA}/weight`)
+    expect(again.status).toBe(404)
+    expect(await again.json()).toEqual({ error: `server ${OSAKA} has no override to clear` })
+    for (const [body, error] of [[{ for: '0s' }, 'the window would end before it starts'], [{ until: '2020-01-01T00:00:00Z' }, 'the window would end before it starts'], [{ until: 'tomorrow' }, 'is not an RFC 3339 time'], [{ for: '2h', until: '2099-01-01T00:00:00Z' }, 'not both'], [{ for: '400d' }, 'within a year']] as const) {
+      const reply = await put(adminPort, `/v1/servers/${OSAKA}/state`, { state: 'drain', reason: 'x', ...body })
+      expect(reply.status).toBe(400)
+      expect(((await reply.json()) as { error: string }).error).toContain(error)
+    }
+    expect((await put(adminPort, `/v1/servers/${OSAKA}/state`, { state: 'drain', reason: 'x', for: 'soon' })).status).toBe(400)
   })
 
   it('changes a weight', async () => {
@@ -160,7 +179,7 @@ describe('admin state over HTTP', () => {
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit[0]).toMatchObject({ actor: 'admin (admin)', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
-    expect(audit).toHaveLength(16)
+    expect(audit).toHaveLength(20)
   })
 
   it('takes an IPv6 server in any RFC 4291 spelling and names the canonical target it changed', async () => {
@@ -220,6 +239,35 @@ describe('durability', () => {
     const second = await spawnSignpost(['--config', config])
     try {
       expect((await dig(second.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4]).sort()).toEqual([OSAKA, FRANKFURT].sort())
+    } finally {
+      await second.stop()
+    }
+  })
+
+  it('a maintenance window (for: 3s) ends by itself across a restart: the override is cleared with its own audit line, and the site answers again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-window-'))
+    cpSync('test/fixtures/gslb', dir, { recursive: true })
+    const config = join(dir, 'signpost.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+    process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
+    const first = await spawnSignpost(['--config', config])
+    const opened = Date.now()
+    const reply = await put(first.adminPort, '/v1/sites/tokyo/state', { state: 'disabled', reason: 'kernel upgrade', for: '3s' })
+    expect(reply.status).toBe(200)
+    const until = ((await reply.json()) as { until: string }).until
+    expect(Date.parse(until) - opened).toBeGreaterThanOrEqual(2900)
+    expect(((await (await fetch(`http://127.0.0.1:${first.adminPort}/v1/sites/tokyo`)).json()) as { admin: { until: string } }).admin.until).toBe(until)
+    await first.stop()
+    const second = await spawnSignpost(['--config', config])
+    delete process.env['SIGNPOST_ADMIN_TOKEN']
+    try {
+      const fo = async () => (await dig(second.port, ['fo.gslb.test'])).answer.map((l) => l.split(' ')[4])
+      expect(await fo()).not.toContain(TOKYO)
+      await waitUntil(async () => (await fo()).includes(TOKYO), 6000, 'tokyo answered again once the window ends')
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(until))
+      const audit = readFileSync(join(dir, 'var/audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(audit.at(-1)).toMatchObject({ actor: 'signpost (expiry)', target: 'site tokyo', to: null, reason: `maintenance window ended (until ${until})` })
+      expect(JSON.parse(readFileSync(join(dir, 'var/state.json'), 'utf8')).sites).toEqual({})
     } finally {
       await second.stop()
     }
