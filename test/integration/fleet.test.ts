@@ -32,7 +32,7 @@ async function instance(name: string, options: Parameters<FleetFixture['config']
 type Status = { fleet?: { connected: boolean; problem: string | null; rule: string }; servers: { address: string; health: string; fleet?: { verdict: string; summary: string; vantagePoints: { instance: string; state: string }[] } }[]; sites: { name: string; admin: { state: string; weight?: number } | null; lbPair: { down: boolean; nodes: { name: string; keepalived?: string }[] } }[] }
 const status = async (server: ServerProcess): Promise<Status> => (await admin(server, 'GET', '/v1/status')).body as unknown as Status
 const site = async (server: ServerProcess, name: string) => (await status(server)).sites.find((s) => s.name === name)!
-type AuditLine = { reason: string; instance: string; revision: number; to: { state: string; weight?: number } }
+type AuditLine = { reason: string; actor: string; instance: string; revision: number; to: { state: string; weight?: number } | null }
 const audit = async (server: ServerProcess, limit = 1000): Promise<AuditLine[]> => (await admin(server, 'GET', `/v1/audit?limit=${limit}`)).body['entries'] as AuditLine[]
 
 beforeAll(async () => {
@@ -68,6 +68,21 @@ describe('fleet: operator state through etcd', () => {
     expect(one.map((e) => e.reason)).toEqual(Array.from({ length: 50 }, (_, i) => `propagation ${i}`))
     expect(two).toEqual(one)
     expect(one.every((e) => e.instance === 'ns1')).toBe(true)
+    await Promise.all([ns1.stop(), ns2.stop()])
+  })
+
+  it('a maintenance window set at ns1 ends at both, cleared once for the fleet; a clear at ns2 reaches ns1', async () => {
+    const [ns1, ns2] = [await instance('ns1', { prefix: '/t/window' }), await instance('ns2', { prefix: '/t/window' })]
+    expect((await admin(ns1, 'PUT', '/v1/sites/b/state', { state: 'disabled', reason: 'window', for: '2s' })).status).toBe(200)
+    for (const server of [ns1, ns2]) await until(async () => JSON.stringify(await askA(server.port, WWW)) === JSON.stringify([A_VIP]), 3000, 'b out at both')
+    for (const server of [ns1, ns2]) await until(async () => JSON.stringify(await askA(server.port, WWW)) === JSON.stringify([A_VIP, B_VIP]), 6000, 'b back at both when the window ends')
+    await until(async () => (await audit(ns2)).length === 2, 3000, 'the expiry in the fleet history')
+    expect((await audit(ns2)).filter((e) => e.actor === 'signpost (expiry)')).toHaveLength(1)
+    expect((await admin(ns1, 'PUT', '/v1/sites/b/state', { state: 'drain', reason: 'stays' })).status).toBe(200)
+    await until(async () => JSON.stringify(await askA(ns2.port, WWW)) === JSON.stringify([A_VIP]), 3000, 'b drained at ns2')
+    const cleared = await admin(ns2, 'DELETE', '/v1/sites/b/state?reason=back')
+    expect(cleared).toMatchObject({ status: 200, body: { cleared: true } })
+    await until(async () => JSON.stringify(await askA(ns1.port, WWW)) === JSON.stringify([A_VIP, B_VIP]), 3000, 'the clear at ns1')
     await Promise.all([ns1.stop(), ns2.stop()])
   })
 
