@@ -139,6 +139,18 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
       })
 
+      // Why a client gets what it gets: the answer path's own steps for one question, as data.
+      app.get<{ Querystring: { name: string; type?: 'A' | 'AAAA'; client: string; ecs?: string } }>('/v1/explain', {
+        schema: {
+          querystring: { type: 'object', additionalProperties: false, required: ['name', 'client'], properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, type: { enum: ['A', 'AAAA'] }, client: { type: 'string', minLength: 1, maxLength: 64 }, ecs: { type: 'string', minLength: 1, maxLength: 64 } } },
+          response: { 200: anyObject, 400: errorReply, 404: errorReply },
+        },
+      }, async (request, reply) => {
+        const { name, type, client, ecs } = request.query
+        const result = control.explain({ name, type: type ?? 'A', client, ecs })
+        return result.ok ? result.explanation : reply.code(result.status).send({ error: result.message })
+      })
+
       // The fleet: its instances, their zones and config, and who differs. 404 when this instance runs alone.
       app.get('/v1/fleet', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (_request, reply) =>
         control.fleet() ?? reply.code(404).send({ error: 'not in a fleet: the config has no cluster section' }))

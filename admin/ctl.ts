@@ -12,6 +12,7 @@ const USAGE = `usage: npm run ctl -- <command>
   clear <server address | site> state|weight [--reason "…"] [--force]
     (--for/--until: the override ends by itself then; --force: even when the change leaves
      GSLB names with no server to answer)
+  explain <name> <client address> [--ecs NETWORK] [--type A|AAAA]   why this client gets this answer
   reload
   audit [N]          the newest N operator changes (the whole fleet's in a fleet)
   fleet              the fleet's instances, and which differ`
@@ -54,8 +55,25 @@ function printStatus(status: StatusView): void {
   for (const server of status.servers) if (server.fleet && server.fleet.vantagePoints.length > 1) console.log(`server ${server.address}: ${server.fleet.summary}`)
 }
 
+type Explanation = {
+  name: string; type: string; policy: string; ecsScope: number
+  located: { by: string; address: string }
+  geoip: { network: string | null; country?: string; continent?: string; note?: string }
+  servers: { address: string; site: string; eligibility: string; why: string; weight: number; shed?: string }[]
+  choice: { step: string; reason?: string }
+  answer: { rcode: string; ttl: number; addresses: string[] }
+}
+
+function printExplanation(e: Explanation): void {
+  console.log(`${e.name} ${e.type} (${e.policy})`)
+  console.log(`  located by ${e.located.by}: ${e.located.address} → ${e.geoip.network ? `${e.geoip.network} ${e.geoip.country ?? ''} ${e.geoip.continent ?? ''}`.trim() : e.geoip.note}; ECS scope ${e.ecsScope}`)
+  for (const s of e.servers) console.log(`  ${s.eligibility.padEnd(5)} ${s.address} (${s.site}, weight ${s.weight}): ${s.why}${s.shed ? `; ${s.shed}` : ''}`)
+  console.log(`  ${e.choice.reason ? `${e.choice.reason}; ` : ''}${e.choice.step}`)
+  console.log(`  answer: ${e.answer.rcode}, TTL ${e.answer.ttl}: ${e.answer.addresses.join(' ') || '(no addresses)'}`)
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' }, force: { type: 'boolean' }, for: { type: 'string' }, until: { type: 'string' } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { reason: { type: 'string' }, force: { type: 'boolean' }, for: { type: 'string' }, until: { type: 'string' }, ecs: { type: 'string' }, type: { type: 'string' } }, allowPositionals: true })
   const extra = { ...(values.force ? { force: true } : {}), ...(values.for !== undefined ? { for: values.for } : {}), ...(values.until !== undefined ? { until: values.until } : {}) }
   const [command, target, weight] = positionals
   let reply: { status: number; json: unknown }
@@ -81,6 +99,14 @@ async function main(argv: string[]): Promise<number> {
     case 'clear':
       if (!target || (weight !== 'state' && weight !== 'weight')) return usage()
       reply = await call('DELETE', `${targetPath(target)}/${weight}?${new URLSearchParams({ ...(values.reason ? { reason: values.reason } : {}), ...(values.force ? { force: 'true' } : {}) })}`)
+      break
+    case 'explain':
+      if (!target || !weight) return usage()
+      reply = await call('GET', `/v1/explain?${new URLSearchParams({ name: target, client: weight, ...(values.ecs ? { ecs: values.ecs } : {}), ...(values.type ? { type: values.type.toUpperCase() } : {}) })}`)
+      if (reply.status === 200) {
+        printExplanation(reply.json as Explanation)
+        return 0
+      }
       break
     case 'reload':
       reply = await call('POST', '/v1/reload')

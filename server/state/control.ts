@@ -34,6 +34,7 @@ import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type Tim
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
+import { explainAnswer, type ExplainRequest, type ExplainResult } from './explain-answer.ts'
 import { resignInputs, type Inputs, type LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
 import { createSiteLoad } from './site-load.ts'
@@ -42,6 +43,7 @@ import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './se
 export { parseServerAddress } from '../common/address.ts'
 export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from './admin-state.ts'
 export type { StatusView } from './explain.ts'
+export type { ExplainRequest, ExplainResult } from './explain-answer.ts'
 export type { FleetView } from './fleet-view.ts'
 export type { AuditEntry } from './audit-log.ts'
 export type { AdminToken, Role } from './settings.ts'
@@ -63,6 +65,8 @@ export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload'
 export type Control = {
   zonesLoaded(): number
   status(): StatusView
+  /** Why a client gets the answer it gets for a GSLB name (see explain-answer.ts). */
+  explain(request: ExplainRequest): ExplainResult
   /** Prometheus text exposition, with the replicas' query counts folded in. */
   metrics(): Promise<{ contentType: string; text: string }>
   /** Writes: each resolves once it is applied (durable first, for an operator's change) on every thread that answers DNS. */
@@ -416,6 +420,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
     status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()),
+    explain: (request) => explainAnswer(store.current, statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()).servers, adminStore.current(), request),
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))

@@ -13,6 +13,7 @@ function app(token: string | undefined) {
     control: {
       zonesLoaded: () => 1,
       status: () => { throw new Error('unused') },
+      explain: () => { throw new Error('unused') },
       metrics: () => Promise.reject(new Error('unused')),
       reload: () => Promise.reject(new Error('unused')),
       setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),

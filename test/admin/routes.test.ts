@@ -18,6 +18,7 @@ function fake(options: { zones?: number; reload?: ReloadResult; tokens?: Readonl
   const control: Control = {
     zonesLoaded: () => options.zones ?? 1,
     status: () => STATUS,
+    explain: (request) => (request.name === 'www.example.test.' ? { ok: true, explanation: { name: request.name, client: request.client } } : { ok: false, status: 404, message: `'${request.name}' is no GSLB name` }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },
     lbEvent: async () => ({ ok: true, shared: false }),

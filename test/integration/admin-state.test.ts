@@ -171,6 +171,11 @@ describe('admin state over HTTP', () => {
     expect((JSON.parse(audit.stdout) as { entries: { reason: string }[] }).entries.map((e) => e.reason)).toEqual(['ctl test over', 'ctl test over'])
     // Alone, there is no fleet to show.
     expect((await ctl('fleet')).status).toBe(1)
+    const explained = await ctl('explain', 'geo.gslb.test', '127.0.0.1', '--ecs', '81.2.69.142/32')
+    expect(explained.status).toBe(0)
+    expect(explained.stdout).toContain('located by EDNS Client Subnet: 81.2.69.142/32 → 81.2.69.')
+    expect(explained.stdout).toContain('nearest: site frankfurt')
+    expect(explained.stdout).toMatch(/answer: NOERROR, TTL 20: 203\.0\.113\.10/)
   })
 
   it('writes every change to the state file and the audit log', () => {

@@ -24,7 +24,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   'server/net': ['server/abuse', 'server/common', 'server/dns', 'server/dns/wire', 'server/dnssec', 'server/geo', 'server/gslb', 'server/metrics', 'server/query', 'server/zone'],
   'server/fleet': ['server/common', 'server/config'],
   'server/load': ['server/common', 'server/config'],
-  'server/state': ['server/abuse', 'server/common', 'server/config', 'server/dns', 'server/dnssec', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/load', 'server/metrics', 'server/query', 'server/zone'],
+  'server/state': ['server/abuse', 'server/common', 'server/config', 'server/dns', 'server/dns/wire', 'server/dnssec', 'server/fleet', 'server/geo', 'server/gslb', 'server/health', 'server/health/probes', 'server/load', 'server/metrics', 'server/query', 'server/zone'],
   admin: ['server/state'],
   // The entry points (main, start, check, log) wire everything together.
   server: ['admin', 'server/common', 'server/config', 'server/dns', 'server/dnssec', 'server/gslb', 'server/health', 'server/load', 'server/metrics', 'server/net', 'server/query', 'server/state'],
