@@ -53,6 +53,10 @@ function printStatus(status: StatusView): void {
     console.log(`site ${site.name}: ${vips}${pair}${admin}`)
   }
   for (const server of status.servers) if (server.fleet && server.fleet.vantagePoints.length > 1) console.log(`server ${server.address}: ${server.fleet.summary}`)
+  for (const orphan of status.orphanedOverrides) {
+    const id = orphan.target.kind === 'site' ? orphan.target.site : orphan.target.address
+    console.log(`override of ${orphan.target.kind} ${id} (${orphan.state}, ${orphan.reason}) is left from a target the config no longer has: npm run ctl -- clear ${id} state`)
+  }
 }
 
 type Explanation = {

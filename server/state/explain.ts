@@ -85,6 +85,11 @@ export function statusView(snapshot: Snapshot, probes: readonly ProbeView[], lbE
       }
     }),
     servers: servers.map(serverView),
+    // Overrides whose target the config no longer has (a site or VIP removed): shown so they can be cleared.
+    orphanedOverrides: [
+      ...Object.entries(admin.servers).filter(([address]) => !servers.some((s) => s.address === address)).map(([address, record]) => ({ target: { kind: 'server' as const, address }, ...record })),
+      ...Object.entries(admin.sites).filter(([site]) => !config.sites.has(site)).map(([site, record]) => ({ target: { kind: 'site' as const, site }, ...record })),
+    ],
   }
 }
 

@@ -197,6 +197,32 @@ describe('admin state over HTTP', () => {
 })
 
 describe('reload of admin settings', () => {
+  it('an override whose site a reload removed is listed in status and can be cleared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signpost-orphan-'))
+    cpSync('test/fixtures/gslb', dir, { recursive: true })
+    const config = join(dir, 'signpost.yaml')
+    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')))
+    const server = await startTestServer(dir, { configFile: config, stateDir: dir, adminToken: TOKEN })
+    const port = Number(server.adminAddress?.split(':').pop())
+    try {
+      expect((await put(port, '/v1/sites/osaka/state', { state: 'drain', reason: 'before osaka closed' })).status).toBe(200)
+      // osaka goes: its block in the config, its addresses in the zone.
+      writeFileSync(config, readFileSync(config, 'utf8').replace(/  osaka:\n(    .*\n)+/, '').replace('order: [tokyo, [osaka, frankfurt]]', 'order: [tokyo, frankfurt]'))
+      const zone = join(dir, 'gslb.test.zone')
+      writeFileSync(zone, readFileSync(zone, 'utf8').replace(/^.*(198\.51\.100\.10|2001:db8:2::10).*\n/gm, '').replace(/^(@\s+SOA ns1 hostmaster )1 /m, '$12 '))
+      const reload = await fetch(`http://127.0.0.1:${port}/v1/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
+      expect(reload.status, JSON.stringify(await reload.clone().json())).toBe(200)
+      const status = (await (await fetch(`http://127.0.0.1:${port}/v1/status`)).json()) as { orphanedOverrides: unknown[] }
+      expect(status.orphanedOverrides).toEqual([expect.objectContaining({ target: { kind: 'site', site: 'osaka' }, state: 'drain', reason: 'before osaka closed' })])
+      expect((await put(port, '/v1/sites/osaka/state', { state: 'disabled', reason: 'x' })).status).toBe(404)
+      const cleared = await fetch(`http://127.0.0.1:${port}/v1/sites/osaka/state`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } })
+      expect(await cleared.json()).toEqual({ target: { kind: 'site', site: 'osaka' }, cleared: true })
+      expect(((await (await fetch(`http://127.0.0.1:${port}/v1/status`)).json()) as { orphanedOverrides: unknown[] }).orphanedOverrides).toEqual([])
+    } finally {
+      await server.close()
+    }
+  })
+
   it('rotates a leaked token and turns protect_reads on without a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'signpost-rotate-'))
     cpSync('test/fixtures/gslb', dir, { recursive: true })
