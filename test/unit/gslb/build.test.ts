@@ -2,26 +2,18 @@
 
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../server/config/load-config.ts'
-import { compileZone } from '../../../server/zone/compile.ts'
-import { parseName } from '../../../server/dns/name.ts'
 import { buildGslb } from '../../../server/gslb/build.ts'
 import { formatProblem } from '../../../server/common/problem.ts'
 import { zoneSet } from '../../../server/zone/zone-set.ts'
-import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
-import { buildZone } from '../../../server/zone/build-zone.ts'
+import { zoneFromText } from '../../support/zone-text.ts'
 
 const ZONE = '$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 192.0.2.20\nalias CNAME www\n'
 
 function problems(yaml: string): string[] {
-  const origin = parseName('b.test.', undefined)
-  if (!origin.ok) throw new Error()
-  const parsed = parseZoneFile('/z/b.test.zone', origin.wire, () => ZONE)
-  if (!parsed.ok) throw new Error()
-  const zone = buildZone(parsed.zone, '/z/b.test.zone')
-  if (!zone.ok) throw new Error()
+  const zone = zoneFromText('b.test.', ZONE)
   const config = parseConfig('/z/signpost.yaml', yaml)
   if (!config.ok) return config.problems.map(formatProblem)
-  const result = buildGslb(config.config, zoneSet([compileZone(zone.zone)]), config.locate)
+  const result = buildGslb(config.config, zoneSet([zone]), config.locate)
   return result.ok ? [] : result.problems.map(formatProblem)
 }
 

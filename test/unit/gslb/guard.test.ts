@@ -3,27 +3,19 @@
 
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../server/config/load-config.ts'
-import { parseName } from '../../../server/dns/name.ts'
 import { buildGslb, type GslbConfig } from '../../../server/gslb/build.ts'
 import { namesLeftWithout } from '../../../server/gslb/guard.ts'
 import type { AdminEntry, AdminView, HealthView } from '../../../server/gslb/types.ts'
-import { buildZone } from '../../../server/zone/build-zone.ts'
-import { compileZone } from '../../../server/zone/compile.ts'
-import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
+import { zoneFromText } from '../../support/zone-text.ts'
 import { zoneSet } from '../../../server/zone/zone-set.ts'
 
 const ZONE = '$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.10\nwww A 192.0.2.20\nwww AAAA 2001:db8::10\n'
 
 function gslb(policy: string): GslbConfig {
-  const origin = parseName('g.test.', undefined)
-  if (!origin.ok) throw new Error()
-  const parsed = parseZoneFile('/z/g.test.zone', origin.wire, () => ZONE)
-  if (!parsed.ok) throw new Error()
-  const zone = buildZone(parsed.zone, '/z/g.test.zone')
-  if (!zone.ok) throw new Error()
+  const zone = zoneFromText('g.test.', ZONE)
   const config = parseConfig('/z/signpost.yaml', `geoip: { database: geo.mmdb }\nsites:\n  a: { vips: [192.0.2.10, 2001:db8::10], location: { lat: 1, lon: 2 } }\n  b: { vips: [192.0.2.20], location: { lat: 3, lon: 4 } }\nnames:\n  www.g.test.: { ${policy} }\n`)
   if (!config.ok) throw new Error(config.problems[0]?.message)
-  const built = buildGslb(config.config, zoneSet([compileZone(zone.zone)]), config.locate)
+  const built = buildGslb(config.config, zoneSet([zone]), config.locate)
   if (!built.ok) throw new Error(built.problems[0]?.message)
   return built.gslb
 }
