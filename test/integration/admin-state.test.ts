@@ -254,12 +254,18 @@ describe('reload of admin settings', () => {
   })
 })
 
+/** A copy of the GSLB fixture for a server run as its own process: GeoIP found, state file and audit log in its var/. */
+function processFixture(prefix: string): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  cpSync('test/fixtures/gslb', dir, { recursive: true })
+  const config = join(dir, 'signpost.yaml')
+  writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+  return { dir, config }
+}
+
 describe('durability', () => {
   it('keeps a change acknowledged just before kill -9', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'signpost-crash-'))
-    cpSync('test/fixtures/gslb', dir, { recursive: true })
-    const config = join(dir, 'signpost.yaml')
-    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+    const { config } = processFixture('signpost-crash-')
     process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
     const first = await spawnSignpost(['--config', config])
     delete process.env['SIGNPOST_ADMIN_TOKEN']
@@ -276,10 +282,7 @@ describe('durability', () => {
   })
 
   it('a maintenance window (for: 3s) ends by itself across a restart: the override is cleared with its own audit line, and the site answers again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'signpost-window-'))
-    cpSync('test/fixtures/gslb', dir, { recursive: true })
-    const config = join(dir, 'signpost.yaml')
-    writeFileSync(config, readFileSync(config, 'utf8').replace('../../../zones/geoip', resolve('zones/geoip')) + `admin:\n  state_file: ${join(dir, 'var/state.json')}\n  audit_log: ${join(dir, 'var/audit.log')}\n`)
+    const { dir, config } = processFixture('signpost-window-')
     process.env['SIGNPOST_ADMIN_TOKEN'] = TOKEN
     const first = await spawnSignpost(['--config', config])
     const opened = Date.now()
