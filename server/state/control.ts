@@ -420,7 +420,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
     status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()),
-    explain: (request) => explainAnswer(store.current, statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()).servers, adminStore.current(), request),
+    explain: (request) => explainAnswer(store.current, probes(), adminStore.current(), request),
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))

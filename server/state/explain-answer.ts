@@ -16,7 +16,7 @@ import type { Server } from '../gslb/types.ts'
 import { answer } from '../query/answer.ts'
 import type { Snapshot } from '../query/snapshot.ts'
 import type { AdminFile, AdminRecord } from './admin-state.ts'
-import type { StatusView } from './explain.ts'
+import type { ProbeView } from './explain.ts'
 
 export type ExplainRequest = { readonly name: string; readonly type: 'A' | 'AAAA'; readonly client: string; readonly ecs?: string | undefined }
 
@@ -24,8 +24,8 @@ export type ExplainResult = { readonly ok: true; readonly explanation: Record<st
 
 const RCODES: Record<number, string> = { [Rcode.NOERROR]: 'NOERROR', [Rcode.SERVFAIL]: 'SERVFAIL', [Rcode.NXDOMAIN]: 'NXDOMAIN', [Rcode.REFUSED]: 'REFUSED' }
 
-/** `servers`: the status view's servers (probe results); `admin`: the operator records (who, why, until). */
-export function explainAnswer(snapshot: Snapshot, servers: StatusView['servers'], admin: AdminFile, request: ExplainRequest): ExplainResult {
+/** `probes`: what the checker last saw of each target; `admin`: the operator records (who, why, until). */
+export function explainAnswer(snapshot: Snapshot, probes: readonly ProbeView[], admin: AdminFile, request: ExplainRequest): ExplainResult {
   const wire = parseName(request.name.endsWith('.') ? request.name : `${request.name}.`, undefined)
   if (!wire.ok) return { ok: false, status: 400, message: `name: ${wire.message}` }
   if (!ipaddr.isValid(request.client)) return { ok: false, status: 400, message: `client '${request.client}' is not an IP address` }
@@ -47,8 +47,9 @@ export function explainAnswer(snapshot: Snapshot, servers: StatusView['servers']
   const table = result.table
   const family = request.type === 'A' ? 4 : 6
   const located = snapshot.geo ? locateClient(snapshot.geo, query.edns?.clientSubnet, query.packet, client.address) : undefined
-  const lookedUp = subnet && subnet.sourcePrefix > 0 ? request.ecs : client.address
-  const probeOf = new Map(servers.map((s) => [s.address, s]))
+  // As locateClient decides: the subnet, unless it is absent or /0 (RFC 7871 §7.1.2).
+  const byEcs = subnet !== undefined && subnet.sourcePrefix > 0
+  const probeOf = new Map(probes.flatMap((p) => (p.target.kind === 'server' ? [[p.target.address, p.health] as const] : [])))
   const { health, load } = snapshot.gslb
   const adminOf = snapshot.gslb.admin
 
@@ -62,7 +63,7 @@ export function explainAnswer(snapshot: Snapshot, servers: StatusView['servers']
     if (state === 'drain') return by(record, 'drained')
     if (state === 'up') return by(record, 'forced up')
     const probe = probeOf.get(server.address)
-    if (health.get(server.address) === 'down') return `down since ${probe?.lastChange ?? '?'}${probe?.lastProbe && 'detail' in probe.lastProbe ? ` (last probe: ${probe.lastProbe.detail})` : ''}`
+    if (health.get(server.address) === 'down') return `down since ${probe?.lastChange ?? '?'}${probe?.last && 'detail' in probe.last ? ` (last probe: ${probe.last.detail})` : ''}`
     return health.get(server.address) === 'up' ? 'healthy' : 'not probed (no check): counted as up'
   }
   const weightOf = (s: Server): number => effectiveWeight(s, gslbName.weights.get(s.site) ?? 1, adminOf)
@@ -86,7 +87,7 @@ export function explainAnswer(snapshot: Snapshot, servers: StatusView['servers']
       case 'nearest': {
         const location = located?.location
         const distances = location ? table.sites.map((site) => ({ site: site.site, km: site.location ? Math.round(distanceKm(location, site.location)) : null, weight: site.weight })) : []
-        const chosen = result.plan === undefined ? undefined : table.sites.find((site) => site.plans.includes(result.plan))
+        const chosen = table.sites.find((site) => site.plans.includes(result.plan))
         return { ...from, step: chosen ? `nearest: site ${chosen.site}` : 'nearest: the client could not be located, so every eligible site by weight', sites: distances }
       }
     }
@@ -98,10 +99,10 @@ export function explainAnswer(snapshot: Snapshot, servers: StatusView['servers']
       name: gslbName.fqdn,
       type: request.type,
       policy: gslbName.policy.kind,
-      located: { by: lookedUp === client.address ? 'source address' : 'EDNS Client Subnet', address: lookedUp },
+      located: byEcs ? { by: 'EDNS Client Subnet', address: request.ecs } : { by: 'source address', address: client.address },
       geoip: snapshot.geo
         ? located?.location
-          ? { network: networkOf(subnet && subnet.sourcePrefix > 0 ? request.ecs!.split('/')[0]! : client.address, located.prefixLength), ...located.location }
+          ? { network: networkOf(byEcs ? (request.ecs as string).split('/')[0] as string : client.address, located.prefixLength), ...located.location }
           : { network: null, note: 'not in the GeoIP database' }
         : { network: null, note: 'no GeoIP database configured' },
       ecsScope: result.scope,
