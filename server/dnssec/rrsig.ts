@@ -102,8 +102,3 @@ export function signCanonical(keys: readonly SigningKey[], signer: Uint8Array, t
   })
   return { rrsig: Object.freeze({ type: RRType.RRSIG, ttl, contextLength: 0, records }), refreshAt: expiration - times.refreshS }
 }
-
-/** The RRSIG RRset of an RRset as compiled, owned by `owner`. */
-export function signRRset(keys: readonly SigningKey[], signer: Uint8Array, times: SignatureTimes, owner: Uint8Array, rrset: CompiledRRset, nowS: number, random: number): Signed {
-  return signCanonical(keys, signer, times, owner, rrset.type, rrset.ttl, canonicalRRset(owner, rrset.type, rrset.ttl, rrset.records), nowS, random)
-}

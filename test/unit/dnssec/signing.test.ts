@@ -8,7 +8,7 @@ import { generateKey } from '../../../server/dnssec/algorithm.ts'
 import { formatKeyFiles, parseKeyFiles, type ZoneKey } from '../../../server/dnssec/key-file.ts'
 import { isActive, isPublished, keyState, nextKeyEvent } from '../../../server/dnssec/key-timing.ts'
 import { compactNsec, typeBitmap } from '../../../server/dnssec/nsec.ts'
-import { canonicalRRset, labelCount, signRRset } from '../../../server/dnssec/rrsig.ts'
+import { canonicalRRset, labelCount, signCanonical } from '../../../server/dnssec/rrsig.ts'
 import { compileRRset } from '../../../server/zone/compile.ts'
 import { buildZone } from '../../../server/zone/build-zone.ts'
 import { parseZoneFile } from '../../../server/zone/parse-zone.ts'
@@ -64,7 +64,7 @@ describe('records', () => {
     const key = makeKey(algorithm)
     const rrset = compileRRset(1, 30, [{ wire: Uint8Array.of(192, 0, 2, 9), names: [] }, { wire: Uint8Array.of(192, 0, 2, 1), names: [] }], zone('www.example.com.'))
     const owner = zone('WWW.Example.com.')
-    const signed = signRRset([{ tag: key.tag, algorithm, privateKey: key.privateKey }], zone('example.com.'), { validityS: 86_400, refreshS: 21_600, jitterS: 0 }, owner, rrset, NOW, 0.5)
+    const signed = signCanonical([{ tag: key.tag, algorithm, privateKey: key.privateKey }], zone('example.com.'), { validityS: 86_400, refreshS: 21_600, jitterS: 0 }, owner, 1, 30, canonicalRRset(owner, 1, 30, rrset.records), NOW, 0.5)
     const rdata = Buffer.from(signed.rrsig.records[0]!.plain.subarray(10))
     expect(rdata.readUInt16BE(0)).toBe(1)
     expect(rdata[3]).toBe(labelCount(owner))
