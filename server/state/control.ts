@@ -34,6 +34,7 @@ import { fleetHealth, latestLbEvents, ownVerdict, type FleetTargetView, type Tim
 import { fleetView, type FleetView } from './fleet-view.ts'
 import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
+import { createAlarm } from './alarm.ts'
 import { explainAnswer, type ExplainRequest, type ExplainResult } from './explain-answer.ts'
 import { resignInputs, type Inputs, type LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
@@ -273,7 +274,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
 
   // Signing again, without reading any file, when a static signature falls due or a key's timing
   // (publish, activate, inactive, delete) passes: a key roll runs on its own once its times are set.
-  let signingTimer: NodeJS.Timeout | undefined
+  const signingAlarm = createAlarm(() => deps.now().getTime())
   const resign = async (): Promise<void> => {
     try {
       inputs = resignInputs(inputs, Math.floor(deps.now().getTime() / 1000))
@@ -281,8 +282,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       // A bug, not bad input (the same texts loaded before): keep the signatures served now, which
       // have a quarter of their validity left, and try again.
       loadLog.error({ err: error }, 'signing again failed; trying again in an hour')
-      signingTimer = setTimeout(() => void write(resign), 3_600_000)
-      signingTimer.unref()
+      signingAlarm.set(deps.now().getTime() + 3_600_000, () => void write(resign))
       return
     }
     swap((current) => buildSnapshot(current.generation + 1, inputs.zones, inputs.gslb, current.gslb.health, current.gslb.admin, inputs.geo, current.gslb.load, current.defence, inputs.dnssec?.snapshot))
@@ -291,13 +291,8 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     setImmediate(releaseMemory)
   }
   const scheduleSigning = (): void => {
-    clearTimeout(signingTimer)
     const at = inputs.dnssec?.nextEventS
-    if (at === undefined) return
-    // setTimeout holds at most ~24 days; a later event is waited for in steps.
-    const delay = Math.min(Math.max(0, at * 1000 - deps.now().getTime()), 86_400_000)
-    signingTimer = setTimeout(() => void write(at * 1000 <= deps.now().getTime() ? resign : async () => scheduleSigning()), delay)
-    signingTimer.unref()
+    signingAlarm.set(at === undefined ? undefined : at * 1000, () => void write(resign))
   }
   scheduleSigning()
 
@@ -375,7 +370,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
 
   // Maintenance windows: an override with `until` is cleared when that time passes, by this
   // instance (in a fleet, the first to get there; the others find it gone), with its own audit line.
-  let expiryTimer: NodeJS.Timeout | undefined
+  const expiryAlarm = createAlarm(() => deps.now().getTime())
   const expire = async (): Promise<void> => {
     let failed = false
     for (const { target, until } of expiredOverrides(adminStore.current(), deps.now().getTime())) {
@@ -389,13 +384,8 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
   /** `atLeastMs`: wait at least this long (a retry after a failed clear, as etcd may be away). */
   const scheduleExpiry = (atLeastMs = 0): void => {
-    clearTimeout(expiryTimer)
     const at = nextExpiry(adminStore.current())
-    if (at === undefined) return
-    // setTimeout holds at most ~24 days: a later end is waited for in steps.
-    const delay = Math.min(Math.max(atLeastMs, at - deps.now().getTime()), 86_400_000)
-    expiryTimer = setTimeout(() => void write(expire), delay)
-    expiryTimer.unref()
+    expiryAlarm.set(at === undefined ? undefined : Math.max(at, deps.now().getTime() + atLeastMs), () => void write(expire))
   }
   scheduleExpiry()
 
@@ -446,8 +436,8 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       next.follow(store.current)
     },
     stop() {
-      clearTimeout(signingTimer)
-      clearTimeout(expiryTimer)
+      signingAlarm.clear()
+      expiryAlarm.clear()
       prober?.stop()
       siteLoad.stop()
     },
