@@ -76,9 +76,8 @@ export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Mat
     keys = folder.keys
     warnings.push(...folder.warnings)
   }
-  const texts = new Map<string, string>()
-  const signer = config.dnssec ? zoneSigner(dnssecSettings(config.dnssec), keys, previous?.dnssec?.signatures ?? new Map(), nowS, texts) : undefined
-  const folder = loadZoneFolder(sources.zonesDir, signer?.compile, signer ? (path) => remember(texts, path, readFileSync(path, 'utf8')) : undefined)
+  const signer = config.dnssec ? zoneSigner(dnssecSettings(config.dnssec), keys, previous?.dnssec?.signatures ?? new Map(), nowS, (path) => readFileSync(path, 'utf8')) : undefined
+  const folder = loadZoneFolder(sources.zonesDir, signer?.compile, signer?.read)
   if (!folder.ok) return { ok: false, problems: folder.problems }
   const zones = zoneSet(folder.loads.flatMap((load) => (load.ok ? [load.zone] : [])))
   const zoneProblems = folder.loads.flatMap((load) => (load.ok ? [] : load.problems))
@@ -105,16 +104,15 @@ export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Mat
 export function resignInputs(inputs: Inputs, nowS: number): Inputs {
   const dnssec = inputs.dnssec
   if (!dnssec) return inputs
-  const signer = zoneSigner(dnssec.settings, dnssec.keys, dnssec.signatures, nowS, dnssec.texts)
-  const readBack = (path: string): string => {
+  const signer = zoneSigner(dnssec.settings, dnssec.keys, dnssec.signatures, nowS, (path) => {
     const text = dnssec.texts.get(path)
     if (text === undefined) throw new Error(`${path} was not read with its zone`)
     return text
-  }
+  })
   const zones = zoneSet([...inputs.zones.byKey.values()].map((zone) => {
     const file = dnssec.files.get(zone.key)
     if (!file) return zone
-    const load = loadZoneFile(file, signer.compile, readBack)
+    const load = loadZoneFile(file, signer.compile, signer.read)
     // The same text that loaded before: it loads again.
     if (!load.ok) throw new Error(`${file} no longer loads: ${load.problems[0]?.message}`)
     return load.zone
@@ -125,26 +123,35 @@ export function resignInputs(inputs: Inputs, nowS: number): Inputs {
   return { ...inputs, zones, gslb: gslb.gslb, dnssec: signer.result() }
 }
 
-function remember(texts: Map<string, string>, path: string, text: string): string {
-  texts.set(path, text)
-  return text
-}
-
-/** A zone compiler that signs the zones that have keys, and what it signed. */
-function zoneSigner(settings: DnssecSettings, keys: readonly ZoneKey[], previous: ReadonlyMap<string, Signed>, nowS: number, texts: ReadonlyMap<string, string>): { compile: (model: Zone) => CompiledZone; result: () => DnssecInputs } {
+/**
+ * A zone compiler that signs the zones that have keys, and what it signed. Zone files are read
+ * through its `read` (from `readText`): the texts read since the last compile are the zone's own
+ * file and $INCLUDEs (and those of a file that failed before it), kept only for a zone it signs.
+ */
+function zoneSigner(settings: DnssecSettings, keys: readonly ZoneKey[], previous: ReadonlyMap<string, Signed>, nowS: number, readText: (path: string) => string): { read: (path: string) => string; compile: (model: Zone) => CompiledZone; result: () => DnssecInputs } {
   const files = new Map<string, string>()
+  const texts = new Map<string, string>()
   const signing = new Map<string, ZoneSigning>()
   const signatures = new Map<string, Signed>()
+  let pending = new Map<string, string>()
   let nextEventS: number | undefined
+  const read = (path: string): string => {
+    const text = readText(path)
+    pending.set(path, text)
+    return text
+  }
   const compile = (model: Zone): CompiledZone => {
+    const own = pending
+    pending = new Map()
     const zoneKeys = keys.filter((k) => k.zoneKey === model.key)
     if (zoneKeys.length === 0 || files.has(model.key)) return compileZone(model)
     files.set(model.key, model.file)
+    for (const [path, text] of own) texts.set(path, text)
     const signed = signZone(model, zoneKeys, settings, nowS, previous)
     if (signed.signing) signing.set(model.key, signed.signing)
     for (const [key, value] of signed.signatures) signatures.set(key, value)
     if (signed.nextEventS !== undefined) nextEventS = Math.min(nextEventS ?? Infinity, signed.nextEventS)
     return signed.zone
   }
-  return { compile, result: () => ({ settings, keys, files, texts, snapshot: Object.freeze({ zones: signing, cacheSize: settings.cacheSize }), signatures, nextEventS }) }
+  return { read, compile, result: () => ({ settings, keys, files, texts, snapshot: Object.freeze({ zones: signing, cacheSize: settings.cacheSize }), signatures, nextEventS }) }
 }
