@@ -24,7 +24,7 @@ const CLASS_IN = 1
  * The RRset's records in canonical form, concatenated in canonical order (RFC 4034 §6.3), for the
  * owner `owner` (wire, any case) and TTL `ttl`: what a signature covers after its RRSIG fields.
  */
-export function canonicalRRset(owner: Uint8Array, type: number, ttl: number, records: readonly CompiledRecord[]): Uint8Array {
+export function canonicalRRset(owner: Uint8Array, type: number, ttl: number, records: readonly CompiledRecord[]): Buffer {
   const ownerBytes = Buffer.from(nameKey(owner), 'latin1')
   const rdatas = records.map((r) => r.canonical ?? r.plain.subarray(10))
   rdatas.sort((a, b) => Buffer.compare(a, b))
@@ -59,6 +59,14 @@ function keptBytes(length: number): Buffer {
   const bytes = Buffer.from(slab, slabUsed, length)
   slabUsed += length
   return bytes
+}
+
+/**
+ * What a signature is cached and reused by: the signing keys and times (`keysId`, so a key change
+ * never reuses one) and the canonical RRset it covers.
+ */
+export function signatureKey(keysId: string, canonical: Buffer): string {
+  return keysId + canonical.toString('latin1')
 }
 
 /** RRSIG's Labels field: the owner's labels, less a leading `*` (RFC 4034 §3.1.3). */

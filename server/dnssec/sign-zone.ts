@@ -10,7 +10,7 @@ import type { RRset, Zone, ZoneNode } from '../zone/model.ts'
 import type { ZoneKey } from './key-file.ts'
 import { isActive, isPublished, nextKeyEvent } from './key-timing.ts'
 import { DNSKEY_FLAGS_SEP, dsRdata } from './records.ts'
-import { canonicalRRset, signCanonical, type SignatureTimes, type Signed, type SigningKey } from './rrsig.ts'
+import { canonicalRRset, signatureKey, signCanonical, type SignatureTimes, type Signed, type SigningKey } from './rrsig.ts'
 
 export type DnssecSettings = {
   readonly times: SignatureTimes
@@ -62,7 +62,7 @@ export function signZone(model: Zone, keys: readonly ZoneKey[], settings: Dnssec
   let refreshAt = Infinity
   for (const [node, rrset] of toSign) {
     const canonical = canonicalRRset(node.name, rrset.type, rrset.ttl, rrset.records)
-    const key = keysId + Buffer.from(canonical).toString('latin1')
+    const key = signatureKey(keysId, canonical)
     const reused = previous.get(key)
     const signed = reused && reused.refreshAt > nowS ? reused : signCanonical(signingKeys, model.origin, settings.times, node.name, rrset.type, rrset.ttl, canonical, nowS, random())
     statics.set(rrset, signed)

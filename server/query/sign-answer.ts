@@ -9,7 +9,7 @@ import { nameKey } from '../dns/name.ts'
 import { makePlan, type AnswerPlan, type CompiledRecord, type CompiledRRset, type OwnerRef, type RRsetRef } from '../dns/plan.ts'
 import { RRType, Rcode, type Query } from '../dns/types.ts'
 import { compactNsec } from '../dnssec/nsec.ts'
-import { canonicalRRset, signCanonical, type Signed } from '../dnssec/rrsig.ts'
+import { canonicalRRset, signatureKey, signCanonical, type Signed } from '../dnssec/rrsig.ts'
 import type { SignatureCache } from '../dnssec/signature-cache.ts'
 import type { ZoneSigning } from '../dnssec/sign-zone.ts'
 import type { Answer } from './answer.ts'
@@ -60,7 +60,7 @@ function signPlan(query: Query, plan: AnswerPlan, resolved: ResolvedName, signin
   const signNow = (owner: OwnerRef, type: number, ttl: number, records: readonly CompiledRecord[]): CompiledRRset => {
     const wire = ownerWire(owner)
     const canonical = canonicalRRset(wire, type, ttl, records)
-    const key = signing.keysId + Buffer.from(canonical).toString('latin1')
+    const key = signatureKey(signing.keysId, canonical)
     let signed = signatures.get(key, nowS)
     if (!signed) signatures.set(key, (signed = signCanonical(signing.keys, signing.signer, signing.times, wire, type, ttl, canonical, nowS, Math.random())))
     return note(signed)
