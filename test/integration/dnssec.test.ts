@@ -14,13 +14,12 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackend, type Backend } from '../support/backend.ts'
 import { ensureDebianPackages } from '../support/debian.ts'
+import { runSignpost as signpost } from '../support/process.ts'
 import { dig } from '../support/dig.ts'
 import { startTestServer, type LogSink } from '../support/server.ts'
 import { until } from '../support/wait.ts'
 
 const run = promisify(execFile)
-const NODE = process.execPath
-const MAIN = join(import.meta.dirname, '../../server/main.ts')
 const VIPS = ['127.0.0.61', '127.0.0.62', '127.0.0.63']
 const TOKEN = 'dnssec-test-token'
 
@@ -29,10 +28,6 @@ let keysDir: string
 let server: Awaited<ReturnType<typeof startTestServer>>
 const backends: Backend[] = []
 const logs: LogSink = []
-
-function signpost(args: readonly string[]): string {
-  return execFileSync(NODE, [MAIN, ...args], { encoding: 'utf8' })
-}
 
 /** Every DNSKEY of the keys folder as a delv trust anchor. */
 function writeTrustAnchors(): string {

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ensureDebianPackages } from '../support/debian.ts'
+import { runSignpost } from '../support/process.ts'
 import { until as waitUntil } from '../support/wait.ts'
 
 const run = promisify(execFile)
@@ -137,15 +138,11 @@ export const KEYS_DIR = join(LAB_DIR, 'keys')
 const LAB_CONFIG = join(LAB_DIR, 'signpost.yaml')
 const KNOT_DIR = join(LAB_DIR, 'knot')
 
-/** `signpost ARGS` (keys new, ds) on this machine; stdout. */
-export function signpost(args: readonly string[]): string {
-  return execFileSync(process.execPath, [join(REPO, 'server/main.ts'), ...args], { encoding: 'utf8' })
-}
 
 /** The lab's signpost.yaml, with the zones and GeoIP database where they are and DNSSEC on. */
 function labConfig(): void {
   mkdirSync(KEYS_DIR, { recursive: true })
-  signpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
+  runSignpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
   const zones = join(REPO, 'test/lab/zones')
   const text = readFileSync(join(zones, 'signpost.yaml'), 'utf8').replace('zones: .', `zones: ${zones}`).replace('../../../zones/geoip/', `${join(REPO, 'zones/geoip')}/`)
   // A short DNSKEY TTL, so a key roll in the lab takes seconds.
@@ -175,7 +172,7 @@ export function rootHints(): string {
 
 /** The DS records `signpost ds` gives for example.test now. */
 export function currentDs(): string[] {
-  return signpost(['ds', 'example.test', '--dir', KEYS_DIR]).split('\n').filter(Boolean).map((line) => line.split(' ;')[0] as string)
+  return runSignpost(['ds', 'example.test', '--dir', KEYS_DIR]).split('\n').filter(Boolean).map((line) => line.split(' ;')[0] as string)
 }
 
 /** Knot reads test.zone again (knotc over its control socket, which the namespaces share). */

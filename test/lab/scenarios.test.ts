@@ -5,7 +5,8 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { admin, currentDs, rootHints, digFromClient, down, KEYS_DIR, reloadRegistrar, signpost, writeTestZone, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
+import { admin, currentDs, rootHints, digFromClient, down, KEYS_DIR, reloadRegistrar, writeTestZone, ensureLabPackages, etcdHealthy, etcdLeader, etcdNamespace, ETCD, inNamespace, isRoot, lbNamespace, backendNamespace, NS1, NS2, NS3, SITE_SESSIONS, SITES, siteView, startBackend, startEtcdMember, until, up } from './lab.ts'
+import { runSignpost } from '../support/process.ts'
 
 const [TOKYO, OSAKA, FRANKFURT] = SITES as [(typeof SITES)[number], (typeof SITES)[number], (typeof SITES)[number]]
 const ALL_VIPS = SITES.map((s) => s.vip).sort()
@@ -300,7 +301,7 @@ describe.skipIf(!isRoot())('multi-site lab (network namespaces; needs root)', ()
     try {
       const started = Date.now()
       // 1. A new CSK, published and signing now beside the old one (both sign every RRset).
-      signpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
+      runSignpost(['keys', 'new', 'example.test', '--dir', KEYS_DIR])
       await reloadAll()
       expect(await dnskeys()).toBe(2)
       // 2. The registrar gets the new DS (beside the old one); wait out the DS and DNSKEY TTLs (5 s here).

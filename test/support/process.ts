@@ -1,6 +1,6 @@
 // Runs `signpost serve` as its own process (the way an operator does), on ephemeral ports.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
@@ -10,6 +10,11 @@ export function inOwnFolder(args: readonly string[], cwd?: string): { cwd: strin
   const absolute = args.map((arg, i) => (i > 0 && (args[i - 1] === '--zones' || args[i - 1] === '--config') && !isAbsolute(arg) ? resolve(arg) : arg))
   // Each process's default and relative state paths (var/…) are its own: two instances never share a state file.
   return { cwd: cwd ?? mkdtempSync(join(tmpdir(), 'signpost-cwd-')), args: [resolve('server/main.ts'), ...absolute] }
+}
+
+/** A one-shot `signpost ARGS` (check, keys new, ds) run to its end; its stdout (a non-zero exit throws, with stdout on the error). */
+export function runSignpost(args: readonly string[]): string {
+  return execFileSync(process.execPath, [join(import.meta.dirname, '../../server/main.ts'), ...args], { encoding: 'utf8' })
 }
 
 export type ServerProcess = {
