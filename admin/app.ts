@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger'
 import http, { type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role } from '../server/state/control.ts'
+import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role, type WhatIf } from '../server/state/control.ts'
 import { allows, authenticate } from './auth.ts'
 
 /**
@@ -149,6 +149,27 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         const { name, type, client, ecs } = request.query
         const result = control.explain({ name, type: type ?? 'A', client, ecs })
         return result.ok ? result.explanation : reply.code(result.status).send({ error: result.message })
+      })
+
+      // What-if: the answers before and after hypothetical changes, shared out over the GeoIP
+      // database's address space. A read: nothing changes.
+      const whatIf = {
+        type: 'object',
+        additionalProperties: false,
+        required: ['target'],
+        properties: {
+          target: { type: 'string', minLength: 1, maxLength: 255 },
+          state: { enum: ['enabled', 'disabled', 'drain', 'up'] },
+          weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT },
+          clear: { enum: ['state', 'weight', 'all'] },
+          health: { enum: ['up', 'down'] },
+        },
+      } as const
+      app.post<{ Body: { changes: WhatIf[] } }>('/v1/simulate', {
+        schema: { body: { type: 'object', additionalProperties: false, required: ['changes'], properties: { changes: { type: 'array', maxItems: 100, items: whatIf } } }, response: { 200: anyObject, 400: errorReply, 404: errorReply } },
+      }, async (request, reply) => {
+        const result = await control.simulate(request.body.changes)
+        return result.ok ? result.simulation : reply.code(result.status).send({ error: result.message })
       })
 
       // The fleet: its instances, their zones and config, and who differs. 404 when this instance runs alone.

@@ -20,6 +20,17 @@ export type GeoDb = {
   locateV4(address: number): Located
 }
 
+/** A database record as a Location; undefined when it says nothing of where. */
+export function locationOf(record: CityResponse): Location | undefined {
+  const location: Location = {
+    lat: record.location?.latitude,
+    lon: record.location?.longitude,
+    country: record.country?.iso_code ?? record.registered_country?.iso_code,
+    continent: record.continent?.code,
+  }
+  return location.lat !== undefined || location.country !== undefined || location.continent !== undefined ? location : undefined
+}
+
 export async function readGeoSource(path: string, cacheSize: number): Promise<GeoSource> {
   const file = await readFile(path)
   const bytes = new SharedArrayBuffer(file.length)
@@ -39,15 +50,7 @@ export function openGeoDb(source: GeoSource): GeoDb {
   const cache = new Map<string | number, Located>()
   const lookup = (ip: string): Located => {
     const [record, prefixLength] = reader.getWithPrefixLength(ip)
-    if (!record) return { location: undefined, prefixLength }
-    const location: Location = {
-      lat: record.location?.latitude,
-      lon: record.location?.longitude,
-      country: record.country?.iso_code ?? record.registered_country?.iso_code,
-      continent: record.continent?.code,
-    }
-    const known = location.lat !== undefined || location.country !== undefined || location.continent !== undefined
-    return { location: known ? location : undefined, prefixLength }
+    return { location: record ? locationOf(record) : undefined, prefixLength }
   }
   const cacheSize = source.cacheSize
   const remember = (key: string | number, located: Located): Located => {

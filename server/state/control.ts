@@ -16,6 +16,8 @@ import { formatProblem, type Problem } from '../common/problem.ts'
 import { releaseMemory } from '../common/release-memory.ts'
 import type { Config } from '../config/schema.ts'
 import { nameToText } from '../dns/name.ts'
+import type { GeoSource } from '../geo/geo-db.ts'
+import { ipv4Population, type Population } from '../geo/population.ts'
 import type { HealthView } from '../gslb/types.ts'
 import { DEFAULT_FLEET_RULE, describeFleetRule } from '../health/fleet-rule.ts'
 import type { KeepalivedState } from '../health/lb-pair.ts'
@@ -36,6 +38,7 @@ import { targetKey, type Fleet, type Identity, type Verdict } from './fleet.ts'
 import { healthView } from './health-view.ts'
 import { createAlarm } from './alarm.ts'
 import { explainAnswer, type ExplainRequest, type ExplainResult } from './explain-answer.ts'
+import { simulateChanges, type SimulateResult, type WhatIf } from './simulate.ts'
 import { resignInputs, type Inputs, type LoadResult } from './load-inputs.ts'
 import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
 import { createSiteLoad } from './site-load.ts'
@@ -45,6 +48,7 @@ export { parseServerAddress } from '../common/address.ts'
 export { MAX_WEIGHT, type AdminChange, type AdminResult, type AdminTarget } from './admin-state.ts'
 export type { StatusView } from './explain.ts'
 export type { ExplainRequest, ExplainResult } from './explain-answer.ts'
+export type { SimulateResult, WhatIf } from './simulate.ts'
 export type { FleetView } from './fleet-view.ts'
 export type { AuditEntry } from './audit-log.ts'
 export type { AdminToken, Role } from './settings.ts'
@@ -68,6 +72,8 @@ export type Control = {
   status(): StatusView
   /** Why a client gets the answer it gets for a GSLB name (see explain-answer.ts). */
   explain(request: ExplainRequest): ExplainResult
+  /** What each GSLB name would answer, and to whom, after hypothetical changes (see simulate.ts); changes nothing. */
+  simulate(changes: readonly WhatIf[]): Promise<SimulateResult>
   /** Prometheus text exposition, with the replicas' query counts folded in. */
   metrics(): Promise<{ contentType: string; text: string }>
   /** Writes: each resolves once it is applied (durable first, for an operator's change) on every thread that answers DNS. */
@@ -407,10 +413,21 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     const link = fleet.link()
     return { instance: fleet.instance, connected: link.connected, problem: link.problem ?? null, since: link.since, rule: describeFleetRule(fleetRule()), verdicts: link.connected ? 'fleet' : 'own (etcd away)' }
   }
+  // The GeoIP database's address space, walked once per database (a reload that re-reads it walks again).
+  let population: { source: GeoSource; walked: Promise<Population> } | undefined
+  const populationOf = (source: GeoSource): Promise<Population> => {
+    if (population?.source !== source) population = { source, walked: ipv4Population(source) }
+    return population.walked
+  }
   const control: Control = {
     zonesLoaded: () => store.current.zones.byKey.size,
     status: () => statusView(store.current, probes(), lbEvents(), adminStore.current(), siteLoad.status(), fleetStatus()),
     explain: (request) => explainAnswer(store.current, probes(), adminStore.current(), request),
+    simulate: async (changes) => {
+      const snapshot = store.current
+      const population = snapshot.geo ? await populationOf(snapshot.geo.source) : undefined
+      return simulateChanges(snapshot, adminStore.current(), population, changes, deps.now().toISOString())
+    },
     metrics: async () => {
       const taken = (await replicas?.takeCounts()) ?? []
       taken.forEach((totals, replica) => totals && metrics.addQueryTotals(replica, totals))

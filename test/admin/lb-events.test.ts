@@ -14,6 +14,7 @@ function app(token: string | undefined) {
       zonesLoaded: () => 1,
       status: () => { throw new Error('unused') },
       explain: () => { throw new Error('unused') },
+      simulate: () => { throw new Error('unused') },
       metrics: () => Promise.reject(new Error('unused')),
       reload: () => Promise.reject(new Error('unused')),
       setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),

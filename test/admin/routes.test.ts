@@ -19,6 +19,7 @@ function fake(options: { zones?: number; reload?: ReloadResult; tokens?: Readonl
     zonesLoaded: () => options.zones ?? 1,
     status: () => STATUS,
     explain: (request) => (request.name === 'www.example.test.' ? { ok: true, explanation: { name: request.name, client: request.client } } : { ok: false, status: 404, message: `'${request.name}' is no GSLB name` }),
+    simulate: async (asked) => (asked.some((c) => c.target === 'site:mars') ? { ok: false, status: 404, message: "changes[0] (site:mars): no site named 'mars'" } : { ok: true, simulation: { changes: asked.length } }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', text: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     reload: async () => options.reload ?? { ok: true, zones: [{ name: 'example.test.', serial: 2, file: 'z' }], changes: { zonesAdded: [], zonesRemoved: [], serials: [{ zone: 'example.test.', from: 1, to: 2 }], namesAdded: [], namesRemoved: [] } },
     lbEvent: async () => ({ ok: true, shared: false }),
@@ -63,6 +64,18 @@ describe('reads', () => {
     expect(reply.json()).toMatchObject(body)
   })
 
+  it.each([
+    [{ changes: [{ target: 'site:tokyo', state: 'drain' }, { target: '192.0.2.10', health: 'down' }] }, 200, { changes: 2 }],
+    [{ changes: [{ target: 'site:mars', state: 'drain' }] }, 404, { error: "changes[0] (site:mars): no site named 'mars'" }],
+    [{ changes: [{ target: 'site:tokyo', state: 'sleep' }] }, 400, {}],
+    [{ changes: [{ target: 'site:tokyo', health: 'down', extra: 1 }] }, 400, {}],
+    [{}, 400, {}],
+  ])('POST /v1/simulate %j → %i, with no token (a read)', async (payload, status, body) => {
+    const reply = await app().app.inject({ method: 'POST', url: '/v1/simulate', payload })
+    expect(reply.statusCode).toBe(status)
+    expect(reply.json()).toMatchObject(body)
+  })
+
   it('GET /healthz → 503 with no zones loaded', async () => {
     expect((await app({ zones: 0 }).app.inject({ url: '/healthz' })).statusCode).toBe(503)
   })
@@ -77,6 +90,7 @@ describe('reads', () => {
     const { app: protectedApp } = app({ protectReads: true })
     expect((await protectedApp.inject({ url: '/v1/status' })).statusCode).toBe(401)
     expect((await protectedApp.inject({ url: '/metrics' })).statusCode).toBe(401)
+    expect((await protectedApp.inject({ method: 'POST', url: '/v1/simulate', payload: { changes: [] } })).statusCode).toBe(401)
     expect((await protectedApp.inject({ url: '/v1/status', headers: as('bob') })).statusCode).toBe(200)
     expect((await protectedApp.inject({ url: '/healthz' })).statusCode).toBe(200)
   })

@@ -5,6 +5,7 @@ import ipaddr from 'ipaddr.js'
 import { describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../server/config/load-config.ts'
 import { nearestSite } from '../../../server/gslb/nearest.ts'
+import { answerShares } from '../../../server/gslb/shares.ts'
 import { compileZone } from '../../../server/zone/compile.ts'
 import { parseName } from '../../../server/dns/name.ts'
 import type { AnswerPlan } from '../../../server/dns/plan.ts'
@@ -321,5 +322,29 @@ describe('load', () => {
   it('a name with load off ignores load entirely', () => {
     const name = gslbName('policy: all')
     expect(buildNameTables(name, new Map(), admin(), loadView({ tokyo: 1 }, { [name.key]: ['tokyo'] })).v4?.servers.map((s) => s.address)).toEqual([TOKYO, OSAKA, FRANKFURT])
+  })
+})
+
+describe('answer shares (what-if)', () => {
+  const at = (lat: number, lon: number, country: string, continent: string): Location => ({ lat, lon, country, continent })
+  const groups = [
+    { location: at(51.5, -0.1, 'GB', 'EU'), addresses: 300 },
+    { location: at(35.0, 135.0, 'JP', 'AS'), addresses: 100 },
+  ]
+
+  it('nearest: each group goes to its nearest site, the world and regions weighted by addresses', () => {
+    const shares = answerShares(gslbName('policy: nearest'), buildNameTables(gslbName('policy: nearest'), new Map(), admin()).v4!, groups)
+    expect(shares).toEqual({ mode: 'healthy', world: { frankfurt: 0.75, osaka: 0.25 }, continents: { AS: { osaka: 1 }, EU: { frankfurt: 1 } }, countries: { GB: { frankfurt: 1 }, JP: { osaka: 1 } } })
+  })
+
+  it('weighted: the first addresses of the rotation, the same everywhere', () => {
+    const name = gslbName('policy: weighted')
+    expect(answerShares(name, buildNameTables(name, new Map(), admin()).v4!, groups).countries).toEqual({ GB: { frankfurt: 0.2, osaka: 0.3, tokyo: 0.5 }, JP: { frankfurt: 0.2, osaka: 0.3, tokyo: 0.5 } })
+  })
+
+  it('nothing to answer: the mode and no shares', () => {
+    const name = gslbName('policy: all\nwhen_down: servfail')
+    const down = new Map([TOKYO, OSAKA, FRANKFURT].map((a) => [a, 'down' as const]))
+    expect(answerShares(name, buildNameTables(name, down, admin()).v4!, groups)).toEqual({ mode: 'servfail', world: {}, continents: {}, countries: {} })
   })
 })
