@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role, type WhatIf } from '../server/state/control.ts'
 import { allows, authenticate } from './auth.ts'
+import { serveConsole } from './console-files.ts'
 
 /**
  * Tokens (every write presents one as `Authorization: Bearer …`; none: writes are off) and
@@ -110,6 +111,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
   // Routes go in a plugin registered after swagger, so the OpenAPI document sees all of them.
   void app.register(async (app) => {
+    // The console page itself holds no data: it asks for a token when reads are protected.
+    serveConsole(app)
     app.get('/healthz', { schema: { response: { 200: healthzReply, 503: healthzReply } } }, async (_request, reply) => {
       const zones = control.zonesLoaded()
       return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })

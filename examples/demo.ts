@@ -59,7 +59,7 @@ server.once('exit', (code) => {
   console.log(`signpost exited (${code}); see var/demo-server.log`)
   void stopAll(1)
 })
-process.once('SIGINT', () => void stopAll(0))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(0))
 
 const started = await new Promise<{ dns: string; admin: string }>((resolve) => {
   createInterface({ input: server.stdout }).on('line', (line) => {
