@@ -1,10 +1,12 @@
 // `npm run demo`: Signpost serving the example zone with something behind its VIPs. Three small
 // HTTP backends answer on the example sites' VIPs and LB-node addresses (127.0.{1,2,3}.x, port
 // 8080), so the health checks find every site up; then `kill tokyo` (typed here) stops tokyo's
-// backends and the answers move within seconds. Arguments go to `signpost serve` (say
-// `--listen 127.0.0.1:0`); its log goes to var/demo-server.log.
+// backends and the answers move within seconds, as the console at the admin address shows (its
+// actions take the token printed, made for the demo when SIGNPOST_ADMIN_TOKEN is not set).
+// Arguments go to `signpost serve` (say `--listen 127.0.0.1:0`); its log goes to var/demo-server.log.
 
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import http from 'node:http'
 import type net from 'node:net'
@@ -46,7 +48,10 @@ async function stopSite(site: string): Promise<void> {
 mkdirSync('var', { recursive: true })
 for (const site of Object.keys(SITES)) await startSite(site)
 const main = join(import.meta.dirname, '../server/main.ts')
-const server = spawn(process.execPath, [main, 'serve', '--config', join(import.meta.dirname, '../zones/signpost.yaml'), ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] })
+// The console's actions need a token: one for this demo, unless the environment brings its own.
+const token = process.env['SIGNPOST_ADMIN_TOKEN'] ? undefined : randomBytes(12).toString('hex')
+const env = token ? { ...process.env, SIGNPOST_ADMIN_TOKEN: `demo:${token}:admin` } : process.env
+const server = spawn(process.execPath, [main, 'serve', '--config', join(import.meta.dirname, '../zones/signpost.yaml'), ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], env })
 const log = createWriteStream('var/demo-server.log')
 server.stdout.pipe(log)
 
@@ -75,6 +80,8 @@ console.log(`Signpost is answering on ${started.dns} (admin API on ${started.adm
   dig @${host} -p ${port} +short +subnet=81.2.69.142/32 geo.example.com   # a London client: frankfurt, 127.0.3.1
   dig @${host} -p ${port} +short www.example.com                          # weighted: tokyo 2, osaka 1, frankfurt 2
   curl -s ${started.admin}/v1/status
+
+The console: http://${started.admin}/${token ? ` (token for its actions: ${token})` : ''}
 
 Type "kill tokyo" (or osaka, frankfurt) to stop a site's backends: within about 3 s its VIP leaves
 the answers, and the Japanese client gets osaka. "start tokyo" brings it back; "quit" stops it all.`)

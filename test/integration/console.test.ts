@@ -123,12 +123,14 @@ describe('the console in a browser', () => {
     await page.screenshot({ path: join(SHOTS, '4-guard-rail.png'), fullPage: true })
     await page.click('#cancel')
     expect((await dig(server.port, ['all.console.test', 'A'])).answer.map((line) => line.split(' ')[4])).toEqual([VIPS.frankfurt])
+    await page.click('details[data-site="osaka"] > summary strong')
+    await page.screenshot({ path: join(SHOTS, '5-after-drain.png'), fullPage: true })
 
     // The stream drops: the page says it is not live.
     await server.close()
     serverClosed = true
     await page.waitForSelector('#stream.lost:has-text("Not live")', { timeout: 5000 })
-    await page.screenshot({ path: join(SHOTS, '5-stream-lost.png') })
+    await page.screenshot({ path: join(SHOTS, '6-stream-lost.png') })
   }, 60_000)
 
   it('stays usable at 1,000 servers: one status read, sites collapsed, a filter that finds one', async () => {
@@ -154,7 +156,7 @@ describe('the console in a browser', () => {
       await page.waitForSelector('details.site[open][data-site="site-026"]')
       expect(await page.locator('details.site').count()).toBe(1)
       expect(await page.locator('tr.server').count()).toBe(1)
-      await page.screenshot({ path: join(SHOTS, '6-thousand-servers-filtered.png') })
+      await page.screenshot({ path: join(SHOTS, '7-thousand-servers-filtered.png') })
     } finally {
       await big.close()
     }

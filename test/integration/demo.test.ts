@@ -1,5 +1,6 @@
-// `npm run demo` as a newcomer runs it: every example site answered while its backends run; `kill
-// tokyo` typed at the demo moves a Japanese client's answer to osaka, `start tokyo` brings it back.
+// `npm run demo` as a newcomer runs it: every example site answered while its backends run; the
+// console is served where the demo says, with a token that works; `kill tokyo` typed at the demo
+// moves a Japanese client's answer to osaka, `start tokyo` brings it back.
 
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -27,6 +28,11 @@ describe('npm run demo', () => {
     const japanese = async (): Promise<string[]> => (await dig(port, ['+subnet=2001:218::/32', 'geo.example.com', 'A'])).answer.map((line) => line.split(' ')[4] as string)
     await until(async () => JSON.stringify(await japanese()) === '["127.0.1.1"]', 10_000, 'tokyo for a Japanese client')
     expect(printed).toContain('Type "kill tokyo"')
+    // The console is where it says, and the token it prints is one the server takes.
+    const [, consoleUrl, token] = /The console: (\S+) \(token for its actions: ([0-9a-f]+)\)/.exec(printed) ?? []
+    expect(await (await fetch(consoleUrl as string)).text()).toContain('<title>Signpost console</title>')
+    const reloaded = await fetch(new URL('/v1/reload', consoleUrl), { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(reloaded.status).toBe(200)
     const killed = Date.now()
     demo.stdin.write('kill tokyo\n')
     await until(async () => JSON.stringify(await japanese()) === '["127.0.2.1"]', 5000, 'osaka once tokyo is dead')
