@@ -10,6 +10,7 @@ import { loadConfig } from './config/load-config.ts'
 import * as defaults from './config/defaults.ts'
 import type { Config } from './config/schema.ts'
 import { createLogger } from './log.ts'
+import { parseListenAddress } from './common/address.ts'
 import { formatProblem } from './common/problem.ts'
 import { raiseFileLimit } from './common/file-limit.ts'
 import { StartupError } from './common/startup-error.ts'
@@ -86,6 +87,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--workers takes a whole number from 0 to 256, not '${values.workers}'\n${USAGE}\n`)
     return EXIT.usage
   }
+  for (const [flag, text] of [...(values.listen ?? []).map((t) => ['--listen', t] as const), ...(values.admin === undefined ? [] : [['--admin', values.admin] as const])]) {
+    const address = parseListenAddress(text)
+    if (!address.ok) {
+      process.stderr.write(`${flag}: ${address.message}\n${USAGE}\n`)
+      return EXIT.usage
+    }
+  }
   const resolved = settings(values)
   if (!resolved.ok) {
     for (const message of resolved.messages) process.stderr.write(`${message}\n`)
@@ -98,11 +106,17 @@ async function main(argv: string[]): Promise<number> {
   const { logger } = root
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection; still serving'))
   logger.info({ files: raiseFileLimit() }, 'open files limit')
+  // Paths the config writes are read against its folder, as zones, GeoIP and tokens are; the
+  // defaults (none written) are under the working directory, where a service keeps its data.
+  const besideConfig = (path: string | undefined, fallback: string): string => resolve(path !== undefined && sources.configFile ? dirname(sources.configFile) : '.', path ?? fallback)
+  const stateFile = besideConfig(config.admin?.state_file, defaults.DEFAULT_STATE_FILE)
+  const auditLog = besideConfig(config.admin?.audit_log, defaults.DEFAULT_AUDIT_LOG)
+  logger.info({ stateFile, auditLog }, 'operator state')
   try {
     const server = await start({
       sources,
-      stateFile: config.admin?.state_file ?? defaults.DEFAULT_STATE_FILE,
-      auditLog: config.admin?.audit_log ?? defaults.DEFAULT_AUDIT_LOG,
+      stateFile,
+      auditLog,
       instance: values.instance,
       listen: values.listen ?? config.listen ?? defaults.DEFAULT_LISTEN,
       admin: values.admin ?? config.admin?.listen ?? defaults.DEFAULT_ADMIN_LISTEN,

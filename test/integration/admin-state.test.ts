@@ -178,13 +178,44 @@ describe('admin state over HTTP', () => {
     expect(explained.stdout).toMatch(/answer: NOERROR, TTL 20: 203\.0\.113\.10/)
   })
 
+  it('ctl: --help is no error, a mistake in the arguments is a usage error (no request), several instances are each reported, and control characters in a reason are escaped', async () => {
+    const env = { ...process.env, SIGNPOST_ADMIN: `http://127.0.0.1:${adminPort}`, SIGNPOST_ADMIN_TOKEN: TOKEN }
+    const ctl = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['admin/ctl.ts', ...args], { env, encoding: 'utf8', timeout: 10_000 }, (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }))
+      })
+    const help = await ctl('--help')
+    expect(help).toMatchObject({ status: 0, stdout: expect.stringContaining('usage: npm run ctl') })
+    const wrong = await ctl('drain', 'osaka', '--reasn', 'typo')
+    expect(wrong.status).toBe(2)
+    expect(wrong.stderr).toContain("Unknown option '--reasn'")
+    expect(wrong.stderr).not.toContain('no answer from')
+    expect((await ctl('weight', 'osaka', 'heavy', '--reason', 'x')).status).toBe(2)
+    // Two instances, one of them not there: both are reported, and the exit says one failed.
+    const both = await ctl('status', '--admin', `http://127.0.0.1:${adminPort}`, '--admin', 'http://127.0.0.1:1')
+    expect(both.status).toBe(1)
+    expect(both.stdout).toContain(`== http://127.0.0.1:${adminPort}\n`)
+    expect(both.stdout).toContain('fo.gslb.test. A failover')
+    expect(both.stdout).toContain('ctl: no answer from the admin API at http://127.0.0.1:1')
+    // A reason holding a terminal escape and a line break cannot fake a status line.
+    expect((await ctl('drain', 'osaka', '--reason', 'ok\u001b[2J\nsite osaka: 198.51.100.10 up')).status).toBe(0)
+    try {
+      const status = await ctl('status')
+      expect(status.stdout).not.toContain('\u001b')
+      expect(status.stdout).not.toMatch(/^site osaka: 198\.51\.100\.10 up$/m)
+      expect(status.stdout).toContain('(ok\\u001b[2J\\u000asite osaka: 198.51.100.10 up)')
+    } finally {
+      expect((await ctl('enable', 'osaka', '--reason', 'ctl test over')).status).toBe(0)
+    }
+  })
+
   it('writes every change to the state file and the audit log', () => {
     const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'))
     expect(state.servers[TOKYO]).toMatchObject({ state: 'enabled', reason: 'done' })
     expect(state.sites.frankfurt).toMatchObject({ weight: 0, reason: 'capacity' })
     const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     expect(audit[0]).toMatchObject({ actor: 'admin (admin)', target: `server ${TOKYO}`, from: null, to: { state: 'disabled' }, reason: 'kernel upgrade' })
-    expect(audit).toHaveLength(20)
+    expect(audit).toHaveLength(22)
   })
 
   it('takes an IPv6 server in any RFC 4291 spelling and names the canonical target it changed', async () => {

@@ -116,6 +116,16 @@ describe('signpost serve', () => {
     expect(r.stdout + r.stderr).toContain(`cannot listen on udp 127.0.0.1:${port}: address already in use`)
   })
 
+  it.each([
+    ['--listen', '127.0.0.1', "--listen: '127.0.0.1' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"],
+    ['--admin', '::1:8053', "--admin: '::1:8053' is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)"],
+  ])('rejects %s %s as a usage error (exit 2), before anything starts', async (flag, value, message) => {
+    const r = await signpost(['serve', '--zones', 'zones', flag, value])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(message)
+    expect(r.stderr).toMatch(/usage:/)
+  })
+
   it('rejects a --workers value that is not a whole number from 0 to 256', async () => {
     const r = await signpost(['serve', '--workers', 'many'])
     expect(r.code).toBe(2)
