@@ -2,7 +2,7 @@
 // errors, SIGHUP reloads that keep the last good zone, the config file's located errors.
 
 import { execFile } from 'node:child_process'
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import dgram from 'node:dgram'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -173,6 +173,19 @@ describe('signpost serve', () => {
       const health = await fetch(`http://127.0.0.1:${server.adminPort}/healthz`)
       expect(health.status).toBe(200)
       expect(await health.json()).toEqual({ status: 'ok', zones: 1 })
+    } finally {
+      expect(await server.stop()).toBe(0)
+    }
+  })
+
+  it('reads admin.state_file and audit_log against the config file, as it reads zones, and logs where they are', async () => {
+    const dir = zoneFolder({ 'example.test.zone': GOOD, 'signpost.yaml': 'admin: { state_file: data/state.json, audit_log: data/audit.log }\n' })
+    const server = await spawnSignpost(['--config', join(dir, 'signpost.yaml')])
+    try {
+      expect(server.cwd).not.toBe(dir)
+      expect(server.logs.find((line) => line['msg'] === 'operator state')).toMatchObject({ stateFile: join(dir, 'data/state.json'), auditLog: join(dir, 'data/audit.log') })
+      expect(existsSync(join(dir, 'data/state.json.lock'))).toBe(true)
+      expect(existsSync(join(server.cwd, 'data'))).toBe(false)
     } finally {
       expect(await server.stop()).toBe(0)
     }
