@@ -26,7 +26,8 @@ const LOOKUPS_PER_TURN = 20_000
  * (a record's network, or an empty stretch of the tree), and the walk jumps past it.
  */
 export async function ipv4Population(source: GeoSource): Promise<Population> {
-  const reader = new Reader<CityResponse>(Buffer.from(source.bytes))
+  // Networks of one city share one record: decoded once (by its offset in the file), not once per network.
+  const reader = new Reader<CityResponse>(Buffer.from(source.bytes), { cache: new Map() })
   const groups = new Map<string, { location: Location; addresses: number }>()
   let address = 0
   let networks = 0
