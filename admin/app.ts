@@ -5,12 +5,13 @@
 // for a reload (a `read` token only reads).
 
 import swagger from '@fastify/swagger'
-import http, { type ServerResponse } from 'node:http'
+import http from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role, type WhatIf } from '../server/state/control.ts'
 import { allows, authenticate } from './auth.ts'
 import { serveConsole } from './console-files.ts'
+import { createEventStream, DEFAULT_EVENT_STREAM_LIMITS, type EventStreamLimits } from './event-stream.ts'
 
 /**
  * Tokens (every write presents one as `Authorization: Bearer …`; none: writes are off) and
@@ -22,6 +23,8 @@ export type AdminDeps = {
   /** Connections open at once, event streams included. */
   readonly maxConnections: number
   readonly logger: Logger
+  /** Event streams open at once and their heartbeat (DEFAULT_EVENT_STREAM_LIMITS unless a test says). */
+  readonly eventStream?: EventStreamLimits
 }
 
 const healthzReply = { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } as const
@@ -93,10 +96,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   })
   app.decorateRequest('actor', '')
   // Event streams never end on their own: closing the app ends them, or it would wait for every client to leave.
-  const streams = new Set<ServerResponse>()
-  app.addHook('preClose', async () => {
-    for (const stream of streams) stream.end()
-  })
+  const events = createEventStream((listener) => control.subscribe(listener), deps.eventStream ?? DEFAULT_EVENT_STREAM_LIMITS)
+  app.addHook('preClose', async () => events.close())
   /** A hook that lets through a token whose role allows `needed`: 401 without one, 403 when its role does not. */
   const requireToken = (needed: Role) => async (request: FastifyRequest, reply: FastifyReply) => {
     const { tokens } = control.settings()
@@ -183,17 +184,12 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' } } }, response: { 200: anyObject } },
       }, async (request) => ({ entries: await control.audit(Number(request.query.limit ?? 100)) }))
 
-      // Server-sent events: health transitions, admin changes, keepalived events, reloads.
-      app.get('/v1/events', { schema: { hide: true } }, (request, reply) => {
+      // Server-sent events: health transitions, answering-mode changes, admin changes, keepalived
+      // events, reloads (and rejected ones), load; with ids, a backlog for Last-Event-ID and a heartbeat.
+      app.get<{ Headers: { 'last-event-id'?: string } }>('/v1/events', { schema: { hide: true } }, (request, reply) => {
         reply.hijack()
-        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-        reply.raw.write(': signpost events\n\n')
-        const unsubscribe = control.subscribe((event) => reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
-        streams.add(reply.raw)
-        request.raw.once('close', () => {
-          unsubscribe()
-          streams.delete(reply.raw)
-        })
+        const opened = events.open(reply.raw, request.headers['last-event-id'])
+        if (!opened.ok) reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' }).end(JSON.stringify({ error: opened.message }))
       })
 
     })

@@ -85,13 +85,15 @@ function setLive(live: boolean, message: string): void {
   banner.textContent = message
 }
 
-/** Reads the event stream until it ends, then says so and tries again in 2 s. */
+/** Reads the event stream until it ends, then says so and tries again in 2 s, from the last event seen (Last-Event-ID). */
 async function follow(): Promise<void> {
+  let lastEventId: string | undefined
   for (;;) {
     try {
       const headers: Record<string, string> = {}
       const bearer = token()
       if (bearer) headers['authorization'] = `Bearer ${bearer}`
+      if (lastEventId) headers['last-event-id'] = lastEventId
       const reply = await fetch('/v1/events', { headers })
       if (reply.status === 401) {
         setLive(false, 'Not live: this server needs a token to read.')
@@ -114,6 +116,7 @@ async function follow(): Promise<void> {
           buffered = buffered.slice(end + 2)
           const type = /^event: (.*)$/m.exec(block)?.[1]
           const data = /^data: (.*)$/m.exec(block)?.[1]
+          lastEventId = /^id: (.*)$/m.exec(block)?.[1] ?? lastEventId
           if (!type || !data) continue
           addToTimeline(timelineItem(type, JSON.parse(data) as Record<string, unknown>))
           refresh()

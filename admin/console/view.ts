@@ -123,6 +123,14 @@ export function timelineItem(type: string, event: Record<string, unknown>): Time
       return { at, kind: 'keepalived', severity: event['state'] === 'FAULT' || event['state'] === 'STOP' ? 'bad' : 'info', text: `${String(event['site'] ?? '')}/${String(event['node'] ?? '')} ${String(event['state'] ?? '')}` }
     case 'reload':
       return { at, kind: 'reload', severity: 'info', text: `reloaded: ${((event['zones'] as { name: string; serial: number }[] | undefined) ?? []).map((z) => `${z.name} ${z.serial}`).join(', ')}` }
+    case 'mode': {
+      const to = String(event['reason'] ?? '')
+      return { at, kind: 'answers', severity: severityOfMode(to), text: `${String(event['name'] ?? '')} ${event['family'] === 'v6' ? 'AAAA' : 'A'}: ${String(event['from'] ?? 'new')} → ${to}${MODES[to] ? ` (${MODES[to]})` : ''}` }
+    }
+    case 'reload-rejected':
+      return { at, kind: 'reload', severity: 'bad', text: `reload rejected, nothing changed: ${((event['problems'] as string[] | undefined) ?? []).join('; ')}` }
+    case 'gap':
+      return { at, kind: 'stream', severity: 'warn', text: 'some events were missed while the stream was away; the page read the status again' }
     case 'load':
       return { at, kind: 'load', severity: 'warn', text: `${String(event['site'] ?? event['name'] ?? '')} ${JSON.stringify(event)}` }
     default:

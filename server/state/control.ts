@@ -64,7 +64,8 @@ export type LbEvent = { readonly site: string; readonly node: string; readonly s
 /** `shared`: whether the fleet's other instances have it too (false when etcd did not take it, or there is no fleet). */
 export type LbEventResult = { readonly ok: true; readonly shared: boolean; readonly problem?: string } | { readonly ok: false; readonly message: string }
 
-export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload' | 'load'; readonly at: string; readonly [key: string]: unknown }
+/** `mode`: a GSLB name and family changed answering mode (healthy, drain-only, fail-open, …); `reload-rejected`: a reload found problems and changed nothing. */
+export type ControlEvent = { readonly type: 'health' | 'admin' | 'lb' | 'reload' | 'reload-rejected' | 'load' | 'mode'; readonly at: string; readonly [key: string]: unknown }
 
 /** What the admin API may ask of the server: the only thing admin/ uses. */
 export type Control = {
@@ -166,21 +167,24 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   const generatedSecret = new Uint8Array(randomBytes(16))
   const defence = (config: Config, before: DefenceSettings | undefined): DefenceSettings => defenceSettings(config, before, Math.floor(deps.now().getTime() / 1000), generatedSecret)
   const store = createStore(buildSnapshot(1, inputs.zones, inputs.gslb, new Map(), adminView(adminStore.current()), inputs.geo, undefined, defence(inputs.config, undefined), inputs.dnssec?.snapshot))
-  logPicks(gslbLog, undefined, store.current)
+  for (const line of pickChanges(undefined, store.current)) logPick(gslbLog, line)
 
-  /** Swaps in the snapshot `change` makes of the current one; the replicas follow. */
+  const listeners = new Set<(event: ControlEvent) => void>()
+  const emit = (event: ControlEvent): void => {
+    for (const listener of listeners) listener(event)
+  }
+
+  /** Swaps in the snapshot `change` makes of the current one; the replicas follow. A name that changes answering mode is logged and sent as a `mode` event. */
   const swap = (change: (current: Snapshot) => Snapshot): void => {
     const before = store.current
     const after = change(before)
     store.publish(after)
     metrics.countSnapshot()
     replicas?.follow(after)
-    logPicks(gslbLog, before, after)
-  }
-
-  const listeners = new Set<(event: ControlEvent) => void>()
-  const emit = (event: ControlEvent): void => {
-    for (const listener of listeners) listener(event)
+    for (const line of pickChanges(before, after)) {
+      logPick(gslbLog, line)
+      emit({ type: 'mode', at: deps.now().toISOString(), ...line })
+    }
   }
 
   // Writes run one at a time, in arrival order, and resolve once every replica applied them.
@@ -312,6 +316,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     ]
     if (!result.ok || !read?.ok || problems.length > 0) {
       for (const problem of problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
+      emit({ type: 'reload-rejected', at: deps.now().toISOString(), problems: problems.map(formatProblem) })
       return { ok: false, problems, zones: describeZones(inputs.zones) }
     }
     const previous = inputs
@@ -478,15 +483,19 @@ export function logZones(log: Logger, zones: ZoneSet): void {
 }
 
 /** Logs each GSLB name and family whose reason (healthy, fail-open, …) changed. */
-function logPicks(log: Logger, before: Snapshot | undefined, after: Snapshot): void {
-  for (const [key, tables] of after.gslb.tables) {
+/** Each GSLB name and family whose answering mode (healthy, fail-open, …) differs from `before`'s; from undefined: new. */
+function pickChanges(before: Snapshot | undefined, after: Snapshot): { name: string; family: 'v4' | 'v6'; from: string | undefined; reason: string; servers: string[] }[] {
+  return [...after.gslb.tables].flatMap(([key, tables]) => {
     const old = before?.gslb.tables.get(key)
-    for (const family of ['v4', 'v6'] as const) {
+    return (['v4', 'v6'] as const).flatMap((family) => {
       const table = tables[family]
-      if (!table || old?.[family]?.reason === table.reason) continue
-      const line = { name: tables.name.fqdn, family, reason: table.reason, servers: table.servers.map((s) => s.address) }
-      if (table.reason === 'healthy') log.info(line, 'gslb answers')
-      else log.warn(line, 'gslb answers without a healthy server')
-    }
-  }
+      if (!table || old?.[family]?.reason === table.reason) return []
+      return [{ name: tables.name.fqdn, family, from: old?.[family]?.reason, reason: table.reason, servers: table.servers.map((s) => s.address) }]
+    })
+  })
+}
+
+function logPick(log: Logger, line: { reason: string }): void {
+  if (line.reason === 'healthy') log.info(line, 'gslb answers')
+  else log.warn(line, 'gslb answers without a healthy server')
 }

@@ -192,6 +192,21 @@ describe('health', () => {
     expect(fakes.events).toMatchObject([{ type: 'health', address: '192.0.2.10', to: 'down', at: NOW.toISOString() }])
   })
 
+  it('a name that changes answering mode is sent as a mode event: every server down, then one back', async () => {
+    const fakes = await makePlane()
+    const transition = (address: string, to: 'up' | 'down'): void => {
+      const target = serverTarget(fakes, address)
+      fakes.prober().health.set(target.id, to === 'down' ? down(NOW.getTime()) : { ...down(NOW.getTime()), state: 'up' })
+      fakes.prober().options.onTransitions([{ id: target.id, from: to === 'down' ? 'up' : 'down', to, at: NOW.getTime(), reason: 'test' }])
+    }
+    transition('192.0.2.10', 'down')
+    expect(fakes.events.filter((e) => e.type === 'mode')).toEqual([])
+    transition('198.51.100.10', 'down')
+    expect(fakes.events.filter((e) => e.type === 'mode')).toEqual([{ type: 'mode', at: NOW.toISOString(), name: 'www.ctl.test.', family: 'v4', from: 'healthy', reason: 'fail-open', servers: ['192.0.2.10', '198.51.100.10'] }])
+    transition('198.51.100.10', 'up')
+    expect(fakes.events.filter((e) => e.type === 'mode').at(-1)).toMatchObject({ from: 'fail-open', reason: 'healthy', servers: ['198.51.100.10'] })
+  })
+
   it('keepalived FAULT/STOP on every node of a pair takes the site out at once; MASTER brings it back', async () => {
     const { plane, events } = await makePlane()
     expect(await plane.control.lbEvent({ site: 'tokyo', node: 'tokyo-lb1', state: 'FAULT' })).toEqual({ ok: true, shared: false })
@@ -277,7 +292,7 @@ describe('reload', () => {
     expect(fakes.events.map((e) => e.type)).toEqual(['reload', 'admin'])
   })
 
-  it('a rejected reload changes nothing and publishes nothing', async () => {
+  it('a rejected reload changes nothing and publishes nothing; its event names the problems', async () => {
     const fakes = await makePlane()
     const before = fakes.plane.store.current
     writeFileSync(join(dir, 'signpost.yaml'), CONFIG.replace('policy: all', 'policy: sideways'))
@@ -285,7 +300,7 @@ describe('reload', () => {
     expect(result).toMatchObject({ ok: false, zones: [{ name: 'ctl.test.', serial: 1 }] })
     expect(result.ok ? [] : result.problems).toMatchObject([{ code: 'config', file: join(dir, 'signpost.yaml') }])
     expect(fakes.plane.store.current).toBe(before)
-    expect(fakes.events).toEqual([])
+    expect(fakes.events).toMatchObject([{ type: 'reload-rejected', at: NOW.toISOString(), problems: [expect.stringContaining(`${join(dir, 'signpost.yaml')}:`)] }])
   })
 
   it('a good reload publishes the new zones, keeps health verdicts and re-probes the new targets', async () => {
