@@ -86,6 +86,8 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   // Strict bodies: an unknown key (a typo) is a 400, not silently dropped, and types are not coerced.
   const app = Fastify({
     loggerInstance: deps.logger,
+    // One line per request (below), not fastify's two.
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     serverFactory: (handler) => {
@@ -95,6 +97,15 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     },
   })
   app.decorateRequest('actor', '')
+  // One line per request, when it is answered: reads at debug (a console polls), writes at info,
+  // server errors at error. The query string is kept (explain's client); headers, tokens included, are not.
+  app.addHook('onResponse', async (request, reply) => {
+    const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(request.actor ? { actor: request.actor } : {}) }
+    const read = request.method === 'GET' || request.method === 'HEAD' || request.url.startsWith('/v1/simulate')
+    if (reply.statusCode >= 500) request.log.error(line, 'admin request')
+    else if (read) request.log.debug(line, 'admin request')
+    else request.log.info(line, 'admin request')
+  })
   // Event streams never end on their own: closing the app ends them, or it would wait for every client to leave.
   const events = createEventStream((listener) => control.subscribe(listener), deps.eventStream ?? DEFAULT_EVENT_STREAM_LIMITS)
   app.addHook('preClose', async () => events.close())

@@ -102,6 +102,24 @@ describe('reads', () => {
   })
 })
 
+describe('request logging', () => {
+  it('one line per request: reads at debug, writes at info with who made them; no token in it', async () => {
+    const lines: Record<string, unknown>[] = []
+    const logger = pino({ level: 'debug' }, { write: (text: string) => void lines.push(JSON.parse(text) as Record<string, unknown>) })
+    const { control } = fake()
+    const logged = buildAdminApp({ control, maxConnections: 64, logger })
+    await logged.inject({ url: '/v1/status' })
+    await logged.inject({ method: 'PUT', url: '/v1/sites/tokyo/state', payload: { state: 'drain', reason: 'x' }, headers: as('alice') })
+    const requests = lines.filter((l) => l['msg'] === 'admin request')
+    expect(lines.filter((l) => l['msg'] === 'incoming request' || l['msg'] === 'request completed')).toEqual([])
+    expect(requests).toMatchObject([
+      { level: 20, method: 'GET', url: '/v1/status', status: 200 },
+      { level: 30, method: 'PUT', url: '/v1/sites/tokyo/state', status: 200, actor: 'alice (admin)' },
+    ])
+    expect(JSON.stringify(lines)).not.toContain('alice-secret')
+  })
+})
+
 describe('writes', () => {
   it('records who made a change by the name and role of their token', async () => {
     const { app: a, changes } = app()
