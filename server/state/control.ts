@@ -40,7 +40,7 @@ import { createAlarm } from './alarm.ts'
 import { explainAnswer, type ExplainRequest, type ExplainResult } from './explain-answer.ts'
 import { simulateChanges, type SimulateResult, type WhatIf } from './simulate.ts'
 import { resignInputs, type Inputs, type LoadResult } from './load-inputs.ts'
-import { reloadChanges, type ReloadChanges } from './reload-changes.ts'
+import { reloadChanges, serialsBackwards, type ReloadChanges } from './reload-changes.ts'
 import { createSiteLoad } from './site-load.ts'
 import { restartOnlyChanges, type LiveSettings, type SettingsResult } from './settings.ts'
 
@@ -333,6 +333,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     const zones = describeZones(inputs.zones)
     const changes = reloadChanges(previous, inputs)
     loadLog.info(changes, 'reloaded')
+    for (const { zone, from, to } of serialsBackwards(changes)) loadLog.warn({ zone, from, to }, 'zone serial went backwards (RFC 1982): secondaries will keep their copy and ignore this version; raise the serial above the old one')
     emit({ type: 'reload', at: deps.now().toISOString(), zones, changes })
     // Once this function's references to the old inputs are gone.
     setImmediate(releaseMemory)

@@ -26,3 +26,14 @@ export function reloadChanges(before: Inputs, after: Inputs): ReloadChanges {
     namesRemoved: [...oldNames].filter((n) => !newNames.has(n)),
   }
 }
+
+/**
+ * The serial changes that go backwards in RFC 1982 serial arithmetic: secondaries (and anything
+ * that compares serials) keep their copy and ignore the reloaded zone.
+ */
+export function serialsBackwards(changes: ReloadChanges): { readonly zone: string; readonly from: number; readonly to: number }[] {
+  return changes.serials.filter(({ from, to }) => {
+    const forward = (to - from + 2 ** 32) % 2 ** 32
+    return forward === 0 ? false : forward >= 2 ** 31
+  })
+}

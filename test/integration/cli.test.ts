@@ -159,6 +159,13 @@ describe('signpost serve', () => {
       expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.20'])
       expect((await dig(server.port, ['www.other.test'])).status).toBe('REFUSED')
       expect(server.logs.some((l) => l['msg'] === 'reload rejected; still serving the last good configuration and zones' && String(l['problem']).includes('reload.test.zone:5'))).toBe(true)
+
+      // A lower serial is served, with a warning: secondaries would ignore it.
+      writeFileSync(join(dir, 'reload.test.zone'), GOOD.replace('192.0.2.10', '192.0.2.30'))
+      server.child.kill('SIGHUP')
+      await reloaded()
+      expect((await dig(server.port, ['www.reload.test'])).answer).toEqual(['www.reload.test. 60 IN A 192.0.2.30'])
+      expect(server.logs.find((l) => String(l['msg']).startsWith('zone serial went backwards'))).toMatchObject({ level: 40, zone: 'reload.test.', from: 2, to: 1 })
     } finally {
       await server.stop()
     }
