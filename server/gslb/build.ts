@@ -8,7 +8,7 @@ import type { ConfigLocator } from '../config/load-config.ts'
 import type { Config, NameConfig } from '../config/schema.ts'
 import { canonicalAddress } from '../common/address.ts'
 import type { Problem } from '../common/problem.ts'
-import { nameKey, parseName } from '../dns/name.ts'
+import { isSubdomain, nameKey, parseName } from '../dns/name.ts'
 import { makePlan, NO_TYPE, type AnswerPlan } from '../dns/plan.ts'
 import { RRType, Rcode } from '../dns/types.ts'
 import type { Location } from '../geo/location.ts'
@@ -24,7 +24,11 @@ export type GslbConfig = { readonly names: readonly GslbName[]; readonly sites: 
 
 export type GslbResult = { readonly ok: true; readonly gslb: GslbConfig } | { readonly ok: false; readonly problems: readonly Problem[] }
 
-export function buildGslb(config: Config, zones: ZoneSet, locate: ConfigLocator): GslbResult {
+/**
+ * `failedZones`: origins of zone files that did not load. A name in one of them is left out with no
+ * problem of its own: the zone's problems say what is wrong, and "in no zone" would mislead.
+ */
+export function buildGslb(config: Config, zones: ZoneSet, locate: ConfigLocator, failedZones: readonly Uint8Array[] = []): GslbResult {
   const problems: Problem[] = []
   const problem = (path: readonly string[], message: string): void => {
     problems.push({ code: 'config', ...locate(path), message: `${path.join('.')}: ${message}` })
@@ -53,10 +57,21 @@ export function buildGslb(config: Config, zones: ZoneSet, locate: ConfigLocator)
 
   const names: GslbName[] = []
   for (const [fqdn, named] of Object.entries(config.names ?? {})) {
+    if (inFailedZone(fqdn, zones, failedZones)) continue
     const built = buildName(fqdn, named, config, zones, sites, siteOfAddress, (field, message) => problem(['names', fqdn, ...field], message))
     if (built) names.push(built)
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, gslb: { names, sites } }
+}
+
+/** Whether the name's closest zone is one that failed to load (rather than a loaded parent zone, or none). */
+function inFailedZone(fqdn: string, zones: ZoneSet, failedZones: readonly Uint8Array[]): boolean {
+  const wire = parseName(fqdn, undefined)
+  if (!wire.ok) return false
+  const failed = failedZones.filter((origin) => isSubdomain(wire.wire, origin)).reduce((deepest, origin) => Math.max(deepest, origin.length), -1)
+  if (failed < 0) return false
+  const served = findZone(zones, nameKey(wire.wire))
+  return served === undefined || served.origin.length < failed
 }
 
 function buildName(fqdn: string, named: NameConfig, config: Config, zones: ZoneSet, sites: ReadonlyMap<string, Site>, siteOfAddress: ReadonlyMap<string, string>, problem: (field: string[], message: string) => void): GslbName | undefined {

@@ -94,8 +94,8 @@ export async function loadInputs(sources: Sources, previous?: Inputs, nowS = Mat
       return { ok: false, problems: [...zoneProblems, { code: 'config', ...locate(['geoip', 'database']), message: `geoip.database: cannot open ${path}: ${(error as Error).message}` }] }
     }
   }
-  const gslb = buildGslb(config, zones, locate)
-  // A broken zone file often surfaces here as a GSLB name "in no zone": report its own lines too.
+  // A GSLB name in a zone that failed is left out (its zone's problems say why), not blamed on the config.
+  const gslb = buildGslb(config, zones, locate, folder.loads.flatMap((load) => (!load.ok && load.origin ? [load.origin] : [])))
   if (!gslb.ok) return { ok: false, problems: [...zoneProblems, ...gslb.problems] }
   return { ok: true, inputs: { config, locate, zones, gslb: gslb.gslb, geo, dnssec: signer?.result() }, zoneProblems, warnings }
 }

@@ -12,7 +12,8 @@ import type { Zone } from './model.ts'
 
 export type ZoneLoad =
   | { readonly ok: true; readonly file: string; readonly zone: CompiledZone }
-  | { readonly ok: false; readonly file: string; readonly problems: readonly Problem[] }
+  /** `origin`: the zone the file was for, when that much is known (its GSLB names are then not blamed on the config). */
+  | { readonly ok: false; readonly file: string; readonly problems: readonly Problem[]; readonly origin?: Uint8Array }
 
 export type FolderResult = { readonly ok: true; readonly loads: readonly ZoneLoad[] } | { readonly ok: false; readonly problems: readonly Problem[] }
 
@@ -26,9 +27,13 @@ export function loadZoneFile(file: string, compile: ZoneCompiler = compileZone, 
   const fallback = parseName(basename(file).replace(/\.zone$/, '') + '.', undefined)
   if (!fallback.ok) return { ok: false, file, problems: [{ code: 'owner', file, line: 0, message: `file name gives no zone name: ${fallback.message}` }] }
   const parsed = parseZoneFile(file, fallback.wire, readText)
-  if (!parsed.ok) return { ok: false, file, problems: parsed.problems }
+  if (!parsed.ok) {
+    // Every problem at once: the lines that did not parse, then what the zone's checks find in the rest.
+    const checked = parsed.partial ? buildZone(parsed.partial, file) : undefined
+    return { ok: false, file, problems: [...parsed.problems, ...(checked && !checked.ok ? checked.problems : [])], origin: parsed.partial?.origin ?? fallback.wire }
+  }
   const built = buildZone(parsed.zone, file)
-  if (!built.ok) return { ok: false, file, problems: built.problems }
+  if (!built.ok) return { ok: false, file, problems: built.problems, origin: parsed.zone.origin }
   return { ok: true, file, zone: compile(built.zone) }
 }
 

@@ -21,7 +21,8 @@ export type ZoneRecord = {
 
 export type ParsedZone = { readonly origin: Uint8Array; readonly records: readonly ZoneRecord[] }
 
-export type ParseResult = { readonly ok: true; readonly zone: ParsedZone } | { readonly ok: false; readonly problems: readonly Problem[] }
+/** A file with problems still gives the records that did parse (`partial`), so the zone's own checks can report theirs too. */
+export type ParseResult = { readonly ok: true; readonly zone: ParsedZone } | { readonly ok: false; readonly problems: readonly Problem[]; readonly partial?: ParsedZone }
 
 /** How the parser reads files; injected so tests can parse text without touching disk. */
 export type ReadText = (path: string) => string
@@ -141,8 +142,8 @@ export function parseZoneFile(file: string, fallbackOrigin: Uint8Array, readText
     return { ok: false, problems: [{ code: 'io', file, line: 0, message: `cannot read zone file: ${(error as Error).message}` }] }
   }
   parseFile(file, text, { origin: fallbackOrigin, owner: undefined, defaultTtl: undefined, lastTtl: undefined }, 0)
-  if (problems.length > 0) return { ok: false, problems }
-  return { ok: true, zone: { origin: zoneOrigin ?? fallbackOrigin, records } }
+  const zone = { origin: zoneOrigin ?? fallbackOrigin, records }
+  return problems.length > 0 ? { ok: false, problems, partial: zone } : { ok: true, zone }
 }
 
 function soaMinimum(rdata: RData): number | undefined {
