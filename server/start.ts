@@ -22,7 +22,7 @@ import type { TcpOptions } from './net/tcp.ts'
 import type { Store } from './query/store.ts'
 import { createControlPlane, describeZones, logZones, type Control } from './state/control.ts'
 import { loadInputs, type Sources } from './state/load-inputs.ts'
-import { openOperatorStore } from './state/operator-store.ts'
+import { openOperatorStore, VERSION } from './state/operator-store.ts'
 import type { LiveSettings, SettingsResult } from './state/settings.ts'
 
 export type StartOptions = {
@@ -82,7 +82,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   for (const warning of first.warnings) loadLog.warn(warning)
   const operator = await openOperatorStore({ config: first.inputs.config, configFile: options.sources.configFile, stateFile: options.stateFile, auditLog: options.auditLog, instance: options.instance, logger })
   // Metrics read the store only when scraped, so they can be made before it.
-  const metrics = createMetrics(() => plane.store.current, planServers)
+  const metrics = createMetrics(() => plane.store.current, planServers, { version: VERSION })
   const plane = await createControlPlane({
     inputs: first.inputs,
     load: (previous) => loadInputs(options.sources, previous),
@@ -115,7 +115,11 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   }
   try {
     dns = await listenDns({ listen: options.listen, workers: options.workers, tcp: options.tcp, logQueries: options.logQueries, logger: logger.child({ component: 'dns' }), store: plane.store, counter: metrics.queries })
-    if (dns.workers) plane.replicateTo(dns.workers)
+    const workers = dns.workers
+    if (workers) {
+      plane.replicateTo(workers)
+      metrics.watchThreads(() => workers.threads())
+    }
     if (options.admin) {
       const address = listenAddress(options.admin)
       admin = buildAdminApp({ control: plane.control, maxConnections: adminConnections(), logger: logger.child({ component: 'admin' }) })

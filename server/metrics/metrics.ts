@@ -2,7 +2,9 @@
 // typed arrays and Maps; they become counters when Prometheus scrapes (collect callbacks), so
 // counting costs the hot path almost nothing.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import type { Worker } from 'node:worker_threads'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { nameToText } from '../dns/name.ts'
 import type { AnswerPlan } from '../dns/plan.ts'
 import type { ProbeResult, ProbeTarget } from '../health/types.ts'
@@ -28,13 +30,26 @@ export type Metrics = {
   watchFleet(read: () => FleetGauges): void
   /** Each site's fresh utilisation, read when scraped. */
   watchSiteLoad(read: () => ReadonlyMap<string, number>): void
+  /** keepalived's last state per LB node (`site/node` → MASTER, BACKUP, FAULT, STOP), read when scraped. */
+  watchLbNodes(read: () => ReadonlyMap<string, string>): void
+  /** The DNS worker threads, for their event-loop use and heap (read when scraped). */
+  watchThreads(read: () => readonly Worker[]): void
+  /** A reload (POST /v1/reload, SIGHUP): applied, or rejected with nothing changed. */
+  countReload(ok: boolean, atMs: number): void
 }
+
+/** What the build info gauge says of this build. */
+export type BuildInfo = { readonly version: string }
 
 /** What the fleet gauges show: the link to etcd, who is in the fleet, and the writes this instance sent. */
 export type FleetGauges = { readonly connected: boolean; readonly members: number; readonly writes: number }
 
-export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPlan) => readonly string[] | undefined): Metrics {
+export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPlan) => readonly string[] | undefined, build: BuildInfo): Metrics {
   const registry = new Registry()
+  // The main thread's process metrics (CPU, memory, event loop lag, GC, handles), prom-client's defaults.
+  collectDefaultMetrics({ register: registry })
+  let lbNodes: () => ReadonlyMap<string, string> = () => new Map()
+  let threads: () => readonly Worker[] = () => []
   let fleet: (() => FleetGauges) | undefined
   let siteLoad: () => ReadonlyMap<string, number> = () => new Map()
   const queries = createQueryCounter(servers)
@@ -44,7 +59,16 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
   const rrlTables = new Map<string, QueryTotals['rrlTable']>()
   /** Each thread's signature cache entries as it last reported them. */
   const signatureCaches = new Map<string, number>()
+  const responseSeconds = new Histogram({
+    name: 'signpost_dns_response_seconds',
+    help: 'Time to answer a query inside the server (message in to reply bytes out, queueing in the socket not included), for 1 query in 64',
+    buckets: [0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005, 0.025],
+    // Registered after the query counters below: their collect folds this thread's samples in first.
+    registers: [],
+  })
   const add = (thread: string, more: QueryTotals): void => {
+    for (const seconds of more.responseTimes) responseSeconds.observe(seconds)
+    more.responseTimes.length = 0
     addTotals(totals, more)
     byThread.set(thread, (byThread.get(thread) ?? 0) + more.queries.reduce((sum, n) => sum + n, 0))
     rrlTables.set(thread, more.rrlTable)
@@ -177,6 +201,69 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
       for (const site of snapshot.gslb.config.sites.values()) for (const vip of site.vips) this.set({ address: vip, site: site.name }, snapshot.gslb.health.get(vip) === 'down' ? 0 : 1)
     },
   })
+  new Gauge({
+    name: 'signpost_admin_state', help: 'Operator overrides in force: 1 for each target (server or site) and the state it is set to', labelNames: ['kind', 'target', 'state'], registers: [registry],
+    collect() {
+      this.reset()
+      const { admin } = current().gslb
+      for (const [address, entry] of admin.servers) this.set({ kind: 'server', target: address, state: entry.state }, 1)
+      for (const [site, entry] of admin.sites) this.set({ kind: 'site', target: site, state: entry.state }, 1)
+    },
+  })
+  new Gauge({
+    name: 'signpost_admin_weight', help: 'Weights an operator set, per target (server or site); targets with the configured weight are absent', labelNames: ['kind', 'target'], registers: [registry],
+    collect() {
+      this.reset()
+      const { admin } = current().gslb
+      for (const [address, entry] of admin.servers) if (entry.weight !== undefined) this.set({ kind: 'server', target: address }, entry.weight)
+      for (const [site, entry] of admin.sites) if (entry.weight !== undefined) this.set({ kind: 'site', target: site }, entry.weight)
+    },
+  })
+  new Gauge({
+    name: 'signpost_lb_node_keepalived_state', help: 'keepalived\'s last reported state of each LB node: 1 for the state it is in (nodes that never reported are absent)', labelNames: ['site', 'node', 'state'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const [key, state] of lbNodes()) {
+        const [site = '', node = ''] = key.split('/')
+        this.set({ site, node, state }, 1)
+      }
+    },
+  })
+  new Gauge({
+    name: 'signpost_zone_serial', help: 'SOA serial of each zone served', labelNames: ['zone'], registers: [registry],
+    collect() {
+      this.reset()
+      for (const zone of current().zones.byKey.values()) this.set({ zone: nameToText(zone.origin) }, zone.serial)
+    },
+  })
+  const reloads = new Counter({ name: 'signpost_reloads_total', help: 'Reloads (POST /v1/reload, SIGHUP) by result: applied, or rejected with nothing changed', labelNames: ['result'], registers: [registry] })
+  const reloadOk = new Gauge({ name: 'signpost_reload_last_success', help: '1 when the last reload was applied, 0 when it was rejected (absent before the first)', registers: [registry] })
+  const reloadAt = new Gauge({ name: 'signpost_reload_last_timestamp_seconds', help: 'When the last reload was tried (Unix time)', registers: [registry] })
+  new Gauge({ name: 'signpost_build_info', help: 'Always 1; the labels say which build and runtime answer', labelNames: ['version', 'node'], registers: [registry] }).set({ version: build.version, node: process.version }, 1)
+  // Event-loop use since the last scrape, per thread; the main thread probes and serves the admin API.
+  const lastUse = new WeakMap<object, EventLoopUtilization>()
+  const mainThread = {}
+  const utilisation = (key: object, read: (since?: EventLoopUtilization) => EventLoopUtilization): number => {
+    const previous = lastUse.get(key)
+    lastUse.set(key, read())
+    return previous ? read(previous).utilization : 0
+  }
+  new Gauge({
+    name: 'signpost_thread_event_loop_utilization', help: 'Share of time each thread\'s event loop was busy since the last scrape (main: probes and admin API; 0, 1, …: DNS workers)', labelNames: ['thread'], registers: [registry],
+    collect() {
+      this.set({ thread: 'main' }, utilisation(mainThread, (since) => performance.eventLoopUtilization(since)))
+      threads().forEach((worker, index) => this.set({ thread: String(index) }, utilisation(worker, (since) => worker.performance.eventLoopUtilization(since))))
+    },
+  })
+  new Gauge({
+    name: 'signpost_thread_heap_used_bytes', help: 'V8 heap in use per thread (main, and each DNS worker: each holds its own copy of the zones)', labelNames: ['thread'], registers: [registry],
+    async collect() {
+      this.set({ thread: 'main' }, process.memoryUsage().heapUsed)
+      const heaps = await Promise.all(threads().map((worker) => worker.getHeapStatistics().catch(() => undefined)))
+      heaps.forEach((heap, index) => heap && this.set({ thread: String(index) }, heap.used_heap_size))
+    },
+  })
+  registry.registerMetric(responseSeconds)
   const probeSeconds = new Histogram({ name: 'signpost_probe_duration_seconds', help: 'Health probe duration, by probe type and outcome', labelNames: ['type', 'ok'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] })
   const transitions = new Counter({ name: 'signpost_health_transitions_total', help: 'Health verdict changes, by new state', labelNames: ['to'], registers: [registry] })
   const checkerFaults = new Counter({ name: 'signpost_checker_faults_total', help: 'Probes this machine could not make (out of file descriptors, buffers or local addresses): no verdict on the target', registers: [registry] })
@@ -200,6 +287,17 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
     },
     watchSiteLoad(read) {
       siteLoad = read
+    },
+    watchLbNodes(read) {
+      lbNodes = read
+    },
+    watchThreads(read) {
+      threads = read
+    },
+    countReload(ok, atMs) {
+      reloads.inc({ result: ok ? 'applied' : 'rejected' })
+      reloadOk.set(ok ? 1 : 0)
+      reloadAt.set(Math.floor(atMs / 1000))
     },
     watchFleet(read) {
       if (fleet) return void (fleet = read)

@@ -20,6 +20,11 @@ const QUERY_SLOTS = TRANSPORTS.length * RCODES * (QTYPES.length + 1)
 export const LIMIT_ACTIONS = ['dropped', 'slipped'] as const
 const LIMITED_SLOTS = LIMIT_ACTIONS.length * RESPONSE_CLASSES.length
 
+/** One query in this many has its time to answer measured (the rest cost nothing). */
+export const RESPONSE_TIME_SAMPLE = 64
+/** Measured times kept between takes, at most (a scrape every few seconds keeps far fewer at real rates). */
+const MAX_RESPONSE_TIMES = 4096
+
 type ReasonCount = { readonly name: string; readonly family: string; readonly reason: string; count: number }
 
 /**
@@ -36,6 +41,8 @@ export type QueryTotals = {
   readonly rrlTable: { readonly used: number; readonly bytes: number }
   /** RRSIGs signed at query time since the last take, and the thread's signature cache entries now. */
   readonly signatures: { made: number; readonly cached: number }
+  /** Seconds each sampled query took inside the server, from message in to reply bytes out. */
+  readonly responseTimes: number[]
 }
 
 export type QueryCounter = {
@@ -45,6 +52,8 @@ export type QueryCounter = {
   countLimited(action: number, responseClass: number): void
   /** `check`: an index of COOKIE_CHECKS. */
   countCookie(check: number): void
+  /** A sampled query's time to answer, in seconds. */
+  observeResponseTime(seconds: number): void
   /** Where take() reads the rate limiter's table from (the thread's limiter, once made). */
   watchRrlTable(read: () => QueryTotals['rrlTable']): void
   /** Where take() reads the signatures made since it last did, and the signature cache's size. */
@@ -53,12 +62,13 @@ export type QueryCounter = {
 }
 
 export function emptyTotals(): QueryTotals {
-  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 }, signatures: { made: 0, cached: 0 } }
+  return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 }, signatures: { made: 0, cached: 0 }, responseTimes: [] }
 }
 
 /** Adds the counts; the tables and caches are gauges, left to the caller. */
 export function addTotals(into: QueryTotals, from: QueryTotals): void {
   into.signatures.made += from.signatures.made
+  into.responseTimes.push(...from.responseTimes)
   for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
   for (let i = 0; i < LIMITED_SLOTS; i++) into.limited[i] = (into.limited[i] as number) + (from.limited[i] ?? 0)
   for (let i = 0; i < COOKIE_CHECKS.length; i++) into.cookies[i] = (into.cookies[i] as number) + (from.cookies[i] ?? 0)
@@ -84,6 +94,7 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
   let queries = new Float64Array(QUERY_SLOTS)
   let limited = new Float64Array(LIMITED_SLOTS)
   let cookies = new Float64Array(COOKIE_CHECKS.length)
+  let responseTimes: number[] = []
   const planCounts = new Map<AnswerPlan, number>()
   const tableCounts = new Map<FamilyTable, { name: string; family: string; count: number }>()
   return {
@@ -104,6 +115,9 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
     countCookie(check) {
       cookies[check] = (cookies[check] as number) + 1
     },
+    observeResponseTime(seconds) {
+      if (responseTimes.length < MAX_RESPONSE_TIMES) responseTimes.push(seconds)
+    },
     watchRrlTable(read) {
       rrlTable = read
     },
@@ -111,7 +125,8 @@ export function createQueryCounter(servers: (plan: AnswerPlan) => readonly strin
       signatures = take
     },
     take() {
-      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map(), limited, cookies, rrlTable: rrlTable(), signatures: signatures() }
+      const totals: QueryTotals = { queries, servers: new Map(), reasons: new Map(), limited, cookies, rrlTable: rrlTable(), signatures: signatures(), responseTimes }
+      responseTimes = []
       queries = new Float64Array(QUERY_SLOTS)
       limited = new Float64Array(LIMITED_SLOTS)
       cookies = new Float64Array(COOKIE_CHECKS.length)

@@ -18,7 +18,7 @@ import { decodeQuery, type Decoded } from '../dns/wire/decode.ts'
 import { encodeReject, encodeResponse, encodeTruncated, udpLimit } from '../dns/wire/encode.ts'
 import type { Store } from '../query/store.ts'
 import { nameToText } from '../dns/name.ts'
-import type { QueryCounter } from '../metrics/query-counts.ts'
+import { RESPONSE_TIME_SAMPLE, type QueryCounter } from '../metrics/query-counts.ts'
 
 const TCP_LIMIT = 65535
 
@@ -49,7 +49,17 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
     madeBefore = 0
     return { made, cached: signatures?.size ?? 0 }
   })
-  return (packet, client, transport) => {
+  // One query in RESPONSE_TIME_SAMPLE is timed, around the whole answer (a wrapper: the rest pay one increment).
+  let sampled = 0
+  const answerTimed: PacketHandler = (packet, client, transport) => {
+    if (++sampled < RESPONSE_TIME_SAMPLE || !counter) return answerPacket(packet, client, transport)
+    sampled = 0
+    const started = performance.now()
+    const reply = answerPacket(packet, client, transport)
+    counter.observeResponseTime((performance.now() - started) / 1000)
+    return reply
+  }
+  const answerPacket: PacketHandler = (packet, client, transport) => {
     const snapshot = store.current
     const { rrl, cookies } = snapshot.defence
     let decoded: Decoded | undefined
@@ -112,4 +122,5 @@ export function createPacketHandler(store: Store, logger: Logger, logQueries: bo
       return encodeReject(packet, { id: decoded.id, opcode: 0, echoFlags: decoded.echoFlags }, Rcode.SERVFAIL, decoded.nameLength, decoded.edns)
     }
   }
+  return answerTimed
 }

@@ -317,6 +317,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     if (!result.ok || !read?.ok || problems.length > 0) {
       for (const problem of problems) loadLog.error({ problem: formatProblem(problem) }, 'reload rejected; still serving the last good configuration and zones')
       emit({ type: 'reload-rejected', at: deps.now().toISOString(), problems: problems.map(formatProblem) })
+      metrics.countReload(false, deps.now().getTime())
       return { ok: false, problems, zones: describeZones(inputs.zones) }
     }
     const previous = inputs
@@ -335,6 +336,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
     loadLog.info(changes, 'reloaded')
     for (const { zone, from, to } of serialsBackwards(changes)) loadLog.warn({ zone, from, to }, 'zone serial went backwards (RFC 1982): secondaries will keep their copy and ignore this version; raise the serial above the old one')
     emit({ type: 'reload', at: deps.now().toISOString(), zones, changes })
+    metrics.countReload(true, deps.now().getTime())
     // Once this function's references to the old inputs are gone.
     setImmediate(releaseMemory)
     return { ok: true, zones, changes }
@@ -401,6 +403,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
   scheduleExpiry()
 
+  metrics.watchLbNodes(lbEvents)
   metrics.watchSiteLoad(() => new Map([...siteLoad.status()].flatMap(([site, load]) => (load.utilisation === null ? [] : [[site, load.utilisation] as const]))))
   fleet?.onChange(publishHealth)
   if (fleet) metrics.watchFleet(() => ({ connected: fleet.link().connected, members: fleet.members().length, writes: fleet.writes() }))

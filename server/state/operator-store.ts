@@ -30,7 +30,8 @@ export type OperatorStoreOptions = {
   readonly logger: Logger
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+/** This build's version (package.json), as the fleet registry and the build info metric give it. */
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 export async function openOperatorStore(options: OperatorStoreOptions): Promise<OperatorStore> {
   const { logger, config } = options

@@ -81,6 +81,17 @@ describe('two DNS worker threads', () => {
     expect((counts.get('0') ?? 0) + (counts.get('1') ?? 0)).toBe(QUERIES + 1)
   })
 
+  it('metrics per thread: each worker\'s event-loop use and heap, and the response times the workers sampled', async () => {
+    await Promise.all(Array.from({ length: 4 }, () => replies('www.workers.test')))
+    const text = await (await fetch(`http://${server.adminAddress}/metrics`)).text()
+    for (const thread of ['main', '0', '1']) {
+      expect(text).toMatch(new RegExp(`^signpost_thread_event_loop_utilization\\{thread="${thread}"\\} [\\d.e-]+$`, 'm'))
+      expect(text).toMatch(new RegExp(`^signpost_thread_heap_used_bytes\\{thread="${thread}"\\} [1-9]\\d+$`, 'm'))
+    }
+    // 256 queries over two workers: each samples 1 in 64.
+    expect(Number(/^signpost_dns_response_seconds_count (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(2)
+  })
+
   it('a health verdict reaches every worker', async () => {
     await backends[1]!.kill()
     await until(async () => (await ask('www.workers.test')) === A, 3000)

@@ -107,7 +107,7 @@ async function makePlane(options: { commit?: (next: AdminFile) => Promise<void>;
     for (const listener of remoteListeners) listener(changes)
   }
   let plane: ControlPlane | undefined
-  const metrics = createMetrics(() => plane!.store.current, () => undefined)
+  const metrics = createMetrics(() => plane!.store.current, () => undefined, { version: 'test' })
   plane = await createControlPlane({
     inputs: first.inputs,
     load: options.load ?? load,
