@@ -6,12 +6,13 @@
 
 import swagger from '@fastify/swagger'
 import http from 'node:http'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { MAX_WEIGHT, parseServerAddress, type AdminChange, type AdminTarget, type Control, type LbEvent, type Role, type WhatIf } from '../server/state/control.ts'
 import { allows, authenticate } from './auth.ts'
 import { serveConsole } from './console-files.ts'
 import { createEventStream, DEFAULT_EVENT_STREAM_LIMITS, type EventStreamLimits } from './event-stream.ts'
+import { auditReply, conflictReply, decisionReply, errorReply, healthzReply, lbEventReply, nameModel, OPENAPI, operation, recordReply, refusals, rejectedReloadReply, reloadReply, serverModel, siteModel, statusReply, textReply } from './openapi.ts'
 
 /**
  * Tokens (every write presents one as `Authorization: Bearer …`; none: writes are off) and
@@ -27,10 +28,6 @@ export type AdminDeps = {
   readonly eventStream?: EventStreamLimits
 }
 
-const healthzReply = { type: 'object', properties: { status: { type: 'string' }, zones: { type: 'integer' } } } as const
-const errorReply = { type: 'object', properties: { error: { type: 'string' } } } as const
-/** The guard rail's refusal: the GSLB names (and record types) the change would leave with no server. */
-const conflictReply = { type: 'object', properties: { error: { type: 'string' }, names: { type: 'array', items: { type: 'string' } } } } as const
 const force = { type: 'boolean' } as const
 /** A maintenance window's end: an RFC 3339 time, or a duration from now (`for`: 90m, 2h, 1d12h). */
 const until = { type: 'string', minLength: 1, maxLength: 64 } as const
@@ -55,16 +52,7 @@ function windowEnd(body: { until?: string; for?: string }, nowMs: number): { ok:
   if (endMs - nowMs > MAX_WINDOW_MS) return { ok: false, message: 'a window ends within a year; set no end for an override that stays' }
   return { ok: true, until: new Date(endMs).toISOString() }
 }
-const anyObject = { type: 'object', additionalProperties: true } as const
 const reason = { type: 'string', minLength: 1, maxLength: 500 } as const
-const recordReply = {
-  type: 'object',
-  properties: {
-    target: { type: 'object', properties: { kind: { type: 'string' }, address: { type: 'string' }, site: { type: 'string' } } },
-    state: { type: 'string' }, weight: { type: 'integer' }, reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
-    until: { type: 'string' }, cleared: { type: 'boolean' },
-  },
-} as const
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -87,7 +75,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     // One line per request (below), not fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     serverFactory: (handler) => {
@@ -97,6 +85,13 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     },
   })
   app.decorateRequest('actor', '')
+  // A request the schema refuses gets the API's one error shape, with the reason: {"error": "body/state must be …"}.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) return reply.code(400).send({ error: error.message })
+    const status = error.statusCode ?? 500
+    if (status >= 500) request.log.error({ err: error }, 'admin request failed')
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message })
+  })
   // One line per request, when it is answered: reads at debug (a console polls), writes at info,
   // server errors at error. The query string is kept (explain's client); headers, tokens included, are not.
   app.addHook('onResponse', async (request, reply) => {
@@ -118,14 +113,14 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     if (!allows(who.role, needed)) return reply.code(403).send({ error: `token '${who.name}' has role ${who.role}; this needs ${needed}` })
     request.actor = `${who.name} (${who.role})`
   }
-  void app.register(swagger, { openapi: { info: { title: 'Signpost admin API', version: '1' } } })
-  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger())
+  void app.register(swagger, { openapi: OPENAPI })
 
   // Routes go in a plugin registered after swagger, so the OpenAPI document sees all of them.
   void app.register(async (app) => {
+    app.get('/docs/json', { schema: { ...operation('openapi', 'This OpenAPI document', 'health', 'public'), response: { 200: { type: 'object', additionalProperties: true, description: 'OpenAPI 3.0' } } } }, async () => app.swagger())
     // The console page itself holds no data: it asks for a token when reads are protected.
     serveConsole(app)
-    app.get('/healthz', { schema: { response: { 200: healthzReply, 503: healthzReply } } }, async (_request, reply) => {
+    app.get('/healthz', { schema: { ...operation('healthz', 'Liveness: 200 while zones are loaded', 'health', 'public'), response: { 200: healthzReply, 503: { ...healthzReply, description: 'no zones loaded' } } } }, async (_request, reply) => {
       const zones = control.zonesLoaded()
       return reply.code(zones > 0 ? 200 : 503).send({ status: zones > 0 ? 'ok' : 'no zones loaded', zones })
     })
@@ -135,21 +130,21 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       app.addHook('onRequest', async (request, reply) => {
         if (control.settings().protectReads) return requireToken('read')(request, reply)
       })
-      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      app.get('/metrics', { schema: { ...operation('metrics', 'Prometheus metrics', 'health', 'read'), produces: ['text/plain'], response: { 200: textReply('Prometheus text exposition format 0.0.4'), ...refusals('read') } } }, async (_request, reply) => {
         const { contentType, text } = await control.metrics()
         return reply.type(contentType).send(text)
       })
 
-      app.get('/v1/status', { schema: { response: { 200: anyObject } } }, async () => control.status())
+      app.get('/v1/status', { schema: { ...operation('status', 'Every GSLB name, site and server: what is answered now and why', 'status', 'read'), response: { 200: statusReply, ...refusals('read') } } }, async () => control.status())
       const one = <T>(found: T | undefined, what: string, reply: FastifyReply): T | FastifyReply => found ?? reply.code(404).send({ error: `no ${what}` })
-      app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { response: { 200: anyObject, 400: errorReply, 404: errorReply } } }, async (request, reply) => {
+      app.get<{ Params: { address: string } }>('/v1/servers/:address', { schema: { ...operation('getServer', 'One server (site VIP)', 'status', 'read'), response: { 200: serverModel, 400: errorReply, 404: errorReply, ...refusals('read') } } }, async (request, reply) => {
         const parsed = parseServerAddress(request.params.address)
         if (!parsed.ok) return reply.code(400).send({ error: parsed.message })
         return one(control.status().servers.find((s) => s.address === parsed.address), `server with address '${parsed.address}'`, reply)
       })
-      app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) =>
+      app.get<{ Params: { site: string } }>('/v1/sites/:site', { schema: { ...operation('getSite', 'One site', 'status', 'read'), response: { 200: siteModel, 404: errorReply, ...refusals('read') } } }, async (request, reply) =>
         one(control.status().sites.find((s) => s.name === request.params.site), `site named '${request.params.site}'`, reply))
-      app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (request, reply) => {
+      app.get<{ Params: { fqdn: string } }>('/v1/names/:fqdn', { schema: { ...operation('getName', 'One GSLB name', 'status', 'read'), response: { 200: nameModel, 404: errorReply, ...refusals('read') } } }, async (request, reply) => {
         const wanted = request.params.fqdn.toLowerCase().replace(/\.?$/, '.')
         return one(control.status().names.find((n) => n.name.toLowerCase() === wanted), `GSLB name '${request.params.fqdn}'`, reply)
       })
@@ -157,8 +152,9 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
       // Why a client gets what it gets: the answer path's own steps for one question, as data.
       app.get<{ Querystring: { name: string; type?: 'A' | 'AAAA'; client: string; ecs?: string } }>('/v1/explain', {
         schema: {
+          ...operation('explain', 'Why this client gets this answer', 'decisions', 'read'),
           querystring: { type: 'object', additionalProperties: false, required: ['name', 'client'], properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, type: { enum: ['A', 'AAAA'] }, client: { type: 'string', minLength: 1, maxLength: 64 }, ecs: { type: 'string', minLength: 1, maxLength: 64 } } },
-          response: { 200: anyObject, 400: errorReply, 404: errorReply },
+          response: { 200: decisionReply, 400: errorReply, 404: errorReply, ...refusals('read') },
         },
       }, async (request, reply) => {
         const { name, type, client, ecs } = request.query
@@ -181,23 +177,23 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
         },
       } as const
       app.post<{ Body: { changes: WhatIf[] } }>('/v1/simulate', {
-        schema: { body: { type: 'object', additionalProperties: false, required: ['changes'], properties: { changes: { type: 'array', maxItems: 100, items: whatIf } } }, response: { 200: anyObject, 400: errorReply, 404: errorReply } },
+        schema: { ...operation('simulate', 'What-if: the answers before and after hypothetical changes (changes nothing)', 'decisions', 'read'), body: { type: 'object', additionalProperties: false, required: ['changes'], properties: { changes: { type: 'array', maxItems: 100, items: whatIf } } }, response: { 200: decisionReply, 400: errorReply, 404: errorReply, ...refusals('read') } },
       }, async (request, reply) => {
         const result = await control.simulate(request.body.changes)
         return result.ok ? result.simulation : reply.code(result.status).send({ error: result.message })
       })
 
       // The fleet: its instances, their zones and config, and who differs. 404 when this instance runs alone.
-      app.get('/v1/fleet', { schema: { response: { 200: anyObject, 404: errorReply } } }, async (_request, reply) =>
+      app.get('/v1/fleet', { schema: { ...operation('fleet', "The fleet's instances and which differ", 'status', 'read'), response: { 200: decisionReply, 404: errorReply, ...refusals('read') } } }, async (_request, reply) =>
         control.fleet() ?? reply.code(404).send({ error: 'not in a fleet: the config has no cluster section' }))
       // Operator changes, oldest first: this machine's audit log, or in a fleet the whole fleet's from etcd.
       app.get<{ Querystring: { limit?: string } }>('/v1/audit', {
-        schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' } } }, response: { 200: anyObject } },
+        schema: { ...operation('audit', 'The newest operator changes, oldest first', 'status', 'read'), querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$|^10000$' } } }, response: { 200: auditReply, 400: errorReply, ...refusals('read') } },
       }, async (request) => ({ entries: await control.audit(Number(request.query.limit ?? 100)) }))
 
       // Server-sent events: health transitions, answering-mode changes, admin changes, keepalived
       // events, reloads (and rejected ones), load; with ids, a backlog for Last-Event-ID and a heartbeat.
-      app.get<{ Headers: { 'last-event-id'?: string } }>('/v1/events', { schema: { hide: true } }, (request, reply) => {
+      app.get<{ Headers: { 'last-event-id'?: string } }>('/v1/events', { schema: { ...operation('events', 'Server-sent events (resume with Last-Event-ID)', 'status', 'read'), produces: ['text/event-stream'], response: { 200: textReply('text/event-stream: id, event and data lines per event; a heartbeat comment every 15 s'), 503: { ...errorReply, description: 'too many event streams are open' }, ...refusals('read') } } }, (request, reply) => {
         reply.hijack()
         const opened = events.open(reply.raw, request.headers['last-event-id'])
         if (!opened.ok) reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' }).end(JSON.stringify({ error: opened.message }))
@@ -208,7 +204,7 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     // A reload needs an admin token.
     void app.register(async (admins) => {
       admins.addHook('onRequest', requireToken('admin'))
-      admins.post('/v1/reload', { schema: { response: { 200: anyObject, 422: anyObject } } }, async (_request, reply) => {
+      admins.post('/v1/reload', { schema: { ...operation('reload', 'Read config, keys, zones and GeoIP again: all or nothing', 'operator', 'admin'), response: { 200: reloadReply, 422: { ...rejectedReloadReply, description: 'problems found; nothing changed' }, ...refusals('admin') } } }, async (_request, reply) => {
         const result = await control.reload()
         if (result.ok) return { ok: true, zones: result.zones, changes: result.changes }
         return reply.code(422).send({ ok: false, problems: result.problems, zones: result.zones })
@@ -222,13 +218,14 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
       writes.post<{ Body: LbEvent }>('/v1/lb-events', {
         schema: {
+          ...operation('lbEvent', "A keepalived notify: an LB node's VRRP state", 'operator', 'operate'),
           body: {
             type: 'object',
             additionalProperties: false,
             required: ['site', 'node', 'state'],
             properties: { site: { type: 'string', minLength: 1 }, node: { type: 'string', minLength: 1 }, state: { enum: ['MASTER', 'BACKUP', 'FAULT', 'STOP'] } },
           },
-          response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, shared: { type: 'boolean' }, problem: { type: 'string' } } }, 404: errorReply },
+          response: { 200: lbEventReply, 400: errorReply, 404: errorReply, ...refusals('operate') },
         },
       }, async (request, reply) => {
         const result = await control.lbEvent(request.body)
@@ -237,10 +234,10 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
 
       // Admin state and weight of a server (site VIP) or a whole site.
       const targets = [
-        { path: '/v1/servers/:address', param: 'address', target: (id: string): AdminTarget => ({ kind: 'server', address: id }) },
-        { path: '/v1/sites/:site', param: 'site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
+        { path: '/v1/servers/:address', param: 'address', noun: 'Server', target: (id: string): AdminTarget => ({ kind: 'server', address: id }) },
+        { path: '/v1/sites/:site', param: 'site', noun: 'Site', target: (id: string): AdminTarget => ({ kind: 'site', site: id }) },
       ] as const
-      for (const { path, param, target } of targets) {
+      for (const { path, param, noun, target } of targets) {
         const respond = async (id: string, change: AdminChange, request: FastifyRequest, reply: FastifyReply) => {
           const result = await control.setAdminState(target(id), change, request.actor)
           if (result.ok) return result.record ? { target: result.target, ...result.record } : { target: result.target, cleared: true }
@@ -251,19 +248,19 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
           if (!end.ok) return reply.code(400).send({ error: end.message })
           return respond(id, { ...change, until: end.until }, request, reply)
         }
-        const responses = { 200: recordReply, 400: errorReply, 404: errorReply, 409: conflictReply, 503: errorReply }
+        const responses = { 200: recordReply, 400: errorReply, 404: errorReply, 409: { ...conflictReply, description: 'the guard rail: the change leaves these names with no server (send force)' }, ...refusals('operate'), 503: { ...errorReply, description: 'no admin tokens are configured, or (in a fleet) etcd cannot commit' } }
         type Window = { until?: string; for?: string; force?: boolean }
         writes.put<{ Params: Record<string, string>; Body: Window & { state: NonNullable<AdminChange['state']>; reason: string } }>(`${path}/state`, {
-          schema: { body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason, until, for: forDuration, force } }, response: responses },
+          schema: { ...operation(`set${noun}State`, `Set a ${noun.toLowerCase()}'s admin state`, 'operator', 'operate'), body: { type: 'object', additionalProperties: false, required: ['state', 'reason'], properties: { state: { enum: ['enabled', 'disabled', 'drain', 'up'] }, reason, until, for: forDuration, force } }, response: responses },
         }, async (request, reply) => withWindow(request.params[param] as string, request.body, { state: request.body.state, reason: request.body.reason, force: request.body.force }, request, reply))
         writes.put<{ Params: Record<string, string>; Body: Window & { weight: number; reason: string } }>(`${path}/weight`, {
-          schema: { body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason, until, for: forDuration, force } }, response: responses },
+          schema: { ...operation(`set${noun}Weight`, `Set a ${noun.toLowerCase()}'s weight`, 'operator', 'operate'), body: { type: 'object', additionalProperties: false, required: ['weight', 'reason'], properties: { weight: { type: 'integer', minimum: 0, maximum: MAX_WEIGHT }, reason, until, for: forDuration, force } }, response: responses },
         }, async (request, reply) => withWindow(request.params[param] as string, request.body, { weight: request.body.weight, reason: request.body.reason, force: request.body.force }, request, reply))
         // Clearing an override: the state back to enabled, or the weight back to the configured one
         // (`?reason=…` for the audit log, `&force=true` past the guard rail).
         for (const part of ['state', 'weight'] as const) {
           writes.delete<{ Params: Record<string, string>; Querystring: { reason?: string; force?: 'true' | 'false' } }>(`${path}/${part}`, {
-            schema: { querystring: { type: 'object', additionalProperties: false, properties: { reason, force: { enum: ['true', 'false'] } } }, response: responses },
+            schema: { ...operation(`clear${noun}${part === 'state' ? 'State' : 'Weight'}`, `Clear a ${noun.toLowerCase()}'s ${part} override`, 'operator', 'operate'), querystring: { type: 'object', additionalProperties: false, properties: { reason, force: { enum: ['true', 'false'] } } }, response: responses },
           }, async (request, reply) => respond(request.params[param] as string, { clear: part, reason: request.query.reason ?? `${part} override cleared`, force: request.query.force === 'true' }, request, reply))
         }
       }

@@ -33,6 +33,7 @@ export function serveConsole(app: FastifyInstance): void {
     return found
   }
   for (const [path, { file, type }] of Object.entries(FILES)) {
-    app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.headers(HEADERS).type(type).send(await text(file)))
+    const id = file === 'index.html' ? 'console' : `console${file.replace(/\.(\w)/g, (_m, c: string) => c.toUpperCase()).replace(/^\w/, (c) => c.toUpperCase())}`
+    app.get(path, { schema: { operationId: id, summary: file === 'index.html' ? 'The operator console' : `The console's ${file}`, tags: ['console'], security: [], response: { 200: { type: 'string', description: type } } } }, async (_request, reply) => reply.headers(HEADERS).type(type).send(await text(file)))
   }
 }
