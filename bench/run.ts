@@ -10,6 +10,8 @@
 //  5. DNSSEC: the mix with DO=1 on every query against the same without (a signed zone, caches
 //     warm), in turns and side by side; one signature's cost per algorithm; the 100,000-record
 //     zone signed: load time and RSS.
+//  6. A restart under 20,000 queries/s: `serve --replace` against stop-then-start, queries sent,
+//     answered and lost (bench/restart.ts).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -301,7 +303,8 @@ async function main(): Promise<void> {
   try {
     // BENCH_ONLY=2,3 runs those sections alone.
     const only = process.env['BENCH_ONLY']?.split(',')
-    const sections = [() => perQueryCost(files), () => probeLoad(files), () => scaling(files), () => bigZone(), () => dnssec(files)]
+    const restarts = async (): Promise<void> => void console.log(execFileSync(node, ['bench/restart.ts'], { encoding: 'utf8' }))
+    const sections = [() => perQueryCost(files), () => probeLoad(files), () => scaling(files), () => bigZone(), () => dnssec(files), restarts]
     for (const [i, section] of sections.entries()) if (!only || only.includes(String(i + 1))) await section()
   } finally {
     for (const child of children) await stop(child)

@@ -14,12 +14,13 @@ import { parseListenAddress } from './common/address.ts'
 import { formatProblem } from './common/problem.ts'
 import { raiseFileLimit } from './common/file-limit.ts'
 import { StartupError } from './common/startup-error.ts'
+import { findPredecessor } from './replace.ts'
 import { LoadError, start } from './start.ts'
 import type { Sources } from './state/load-inputs.ts'
 import { readSettings, type LiveSettings } from './state/settings.ts'
 
 const USAGE = `usage:
-  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N] [--instance NAME]
+  signpost serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--admin ADDR:PORT] [--workers N] [--instance NAME] [--replace]
   signpost check [--config FILE] [--zones DIR]
 ${KEYS_USAGE}`
 
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, workers: { type: 'string' }, instance: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, zones: { type: 'string' }, listen: { type: 'string', multiple: true }, admin: { type: 'string' }, workers: { type: 'string' }, instance: { type: 'string' }, replace: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     })
   } catch (error) {
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`)
     return values.help ? EXIT.ok : EXIT.usage
   }
-  if (command === 'check' && (values.listen || values.admin || values.workers)) {
+  if (command === 'check' && (values.listen || values.admin || values.workers || values.replace)) {
     process.stderr.write(`check takes --config and --zones only\n${USAGE}\n`)
     return EXIT.usage
   }
@@ -112,6 +113,9 @@ async function main(argv: string[]): Promise<number> {
   const stateFile = besideConfig(config.admin?.state_file, defaults.DEFAULT_STATE_FILE)
   const auditLog = besideConfig(config.admin?.audit_log, defaults.DEFAULT_AUDIT_LOG)
   logger.info({ stateFile, auditLog }, 'operator state')
+  // --replace: the Signpost on this state file now, which hands over once this one has loaded.
+  const predecessor = values.replace ? findPredecessor(stateFile) : undefined
+  if (values.replace) logger.info({ pid: predecessor?.pid ?? null }, predecessor ? 'replacing the running Signpost' : '--replace: no Signpost runs on this state file; starting as serve does')
   try {
     const server = await start({
       sources,
@@ -132,6 +136,15 @@ async function main(argv: string[]): Promise<number> {
       workers: workers ?? config.workers ?? defaults.DEFAULT_WORKERS,
       logQueries: config.log?.queries ?? false,
       logger,
+      ...(predecessor ? { takeOver: () => predecessor.takeOver() } : {}),
+    })
+    if (predecessor) {
+      void predecessor.retire().then(() => logger.info({ pid: predecessor.pid }, 'replaced: the old Signpost closes its sockets and exits'))
+    }
+    // Asked to hand over by a replacement (serve --replace): admin API closed, state file let go, DNS answered until SIGTERM.
+    process.on('SIGUSR2', () => {
+      logger.info('handing over to a replacement: admin API closed, operator state let go; still answering DNS')
+      void server.handOver()
     })
     process.on('SIGHUP', () => {
       void server.control.reload().then((result) => {

@@ -45,6 +45,8 @@ export type StartOptions = {
   readonly workers: number
   readonly logQueries: boolean
   readonly logger: Logger
+  /** `serve --replace`: once the zones load, the running Signpost hands its state over (this resolves), and this one binds beside it. */
+  readonly takeOver?: () => Promise<void>
 }
 
 export type RunningServer = {
@@ -55,6 +57,8 @@ export type RunningServer = {
   readonly store: Store
   /** The DNS worker threads, when there are any. */
   readonly dnsWorkers: DnsWorkers | undefined
+  /** For a replacement: the admin API closed, operator writes done, the state file let go; DNS answers on until close(). */
+  handOver(): Promise<void>
   close(): Promise<void>
 }
 
@@ -80,6 +84,7 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   logZones(loadLog, first.inputs.zones)
   for (const problem of first.zoneProblems) loadLog.error({ problem: formatProblem(problem) }, 'zone rejected')
   for (const warning of first.warnings) loadLog.warn(warning)
+  await options.takeOver?.()
   const operator = await openOperatorStore({ config: first.inputs.config, configFile: options.sources.configFile, stateFile: options.stateFile, auditLog: options.auditLog, instance: options.instance, logger })
   // Metrics read the store only when scraped, so they can be made before it.
   const metrics = createMetrics(() => plane.store.current, planServers, { version: VERSION })
@@ -108,13 +113,18 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   let dns: DnsListeners | undefined
   let admin: ReturnType<typeof buildAdminApp> | undefined
   let adminAddress: string | undefined
+  let handedOver: Promise<void> | undefined
+  const handOver = (): Promise<void> => (handedOver ??= (async () => {
+    await admin?.close()
+    await plane.quiesce()
+    await operator.close()
+  })())
   const close = async (): Promise<void> => {
     plane.stop()
-    await Promise.all([dns?.close(), admin?.close()])
-    await operator.close()
+    await Promise.all([dns?.close(), handOver()])
   }
   try {
-    dns = await listenDns({ listen: options.listen, workers: options.workers, tcp: options.tcp, logQueries: options.logQueries, logger: logger.child({ component: 'dns' }), store: plane.store, counter: metrics.queries })
+    dns = await listenDns({ listen: options.listen, workers: options.workers, tcp: options.tcp, logQueries: options.logQueries, logger: logger.child({ component: 'dns' }), store: plane.store, counter: metrics.queries, replace: options.takeOver !== undefined })
     const workers = dns.workers
     if (workers) {
       plane.replicateTo(workers)
@@ -135,5 +145,5 @@ export async function start(options: StartOptions): Promise<RunningServer> {
   const { zones, gslb } = plane.store.current
   const { addresses } = dns
   logger.info({ dns: addresses.map((a) => `${a.transport} ${formatAddress(a.host, a.port)}`), workers: options.workers, admin: adminAddress, zones: describeZones(zones).map((z) => z.name), gslb: gslb.config.names.map((n) => n.fqdn) }, 'signpost started')
-  return { addresses, adminAddress, control: plane.control, store: plane.store, dnsWorkers: dns.workers, close }
+  return { addresses, adminAddress, control: plane.control, store: plane.store, dnsWorkers: dns.workers, handOver, close }
 }

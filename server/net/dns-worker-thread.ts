@@ -2,6 +2,7 @@
 // reusePort beside its sibling threads, and answers queries. The main thread runs the checker and
 // the admin API and sends each change; the thread applies it with the same pure snapshot functions.
 
+import type dgram from 'node:dgram'
 import { parentPort, workerData } from 'node:worker_threads'
 import { pino } from 'pino'
 import { openGeoDb, type GeoDb, type GeoSource } from '../geo/geo-db.ts'
@@ -11,8 +12,8 @@ import { createStore, type Store } from '../query/store.ts'
 import { releaseMemory } from '../common/release-memory.ts'
 import { createPacketHandler } from './handle-packet.ts'
 import { createQueryCounter } from '../metrics/query-counts.ts'
-import { listenTcp } from './tcp.ts'
-import { listenUdp } from './udp.ts'
+import { listenTcp, type TcpListener } from './tcp.ts'
+import { closeUdpBetweenReads, listenUdp } from './udp.ts'
 import type { ToWorker, WorkerInit, WorkerState, FromWorker } from './dns-workers.ts'
 
 const port = parentPort!
@@ -61,15 +62,22 @@ port.on('message', (message: ToWorker) => {
     case 'sync':
       send({ kind: 'synced', id: message.id })
       return
+    case 'close':
+      void Promise.all([...sockets.map(closeUdpBetweenReads), ...listeners.map((l) => l.close())]).then(() => send({ kind: 'closed', id: message.id }))
+      return
   }
 })
+
+/** What this thread bound, so it can close them itself. */
+const sockets: dgram.Socket[] = []
+const listeners: TcpListener[] = []
 
 async function listen(store: Store): Promise<void> {
   const handle = createPacketHandler(store, logger, init.logQueries, counter, init.shares)
   try {
     for (const address of init.listen) {
-      await listenTcp(address.host, address.port, handle, init.tcp, logger, true)
-      await listenUdp(address.host, address.port, address.family, handle, logger, true)
+      listeners.push(await listenTcp(address.host, address.port, handle, init.tcp, logger, true))
+      sockets.push(await listenUdp(address.host, address.port, address.family, handle, logger, true))
     }
     send({ kind: 'ready' })
   } catch (error) {

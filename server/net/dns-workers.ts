@@ -45,6 +45,8 @@ export type ToWorker =
   | { readonly kind: 'load'; readonly load: LoadView }
   | { readonly kind: 'take-counts'; readonly id: number }
   | { readonly kind: 'sync'; readonly id: number }
+  /** Close the sockets from inside the thread (between packets, with every reply sent), then say so. */
+  | { readonly kind: 'close'; readonly id: number }
 
 export type FromWorker =
   | { readonly kind: 'ready' }
@@ -52,6 +54,7 @@ export type FromWorker =
   | { readonly kind: 'log'; readonly line: string }
   | { readonly kind: 'counts'; readonly id: number; readonly totals: QueryTotals }
   | { readonly kind: 'synced'; readonly id: number }
+  | { readonly kind: 'closed'; readonly id: number }
 
 export type DnsWorkers = {
   /** The live worker threads, by worker number (a replaced one shows its successor). */
@@ -154,6 +157,7 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
             return
           case 'counts':
           case 'synced':
+          case 'closed':
             pending.get(message.id)?.(message)
             return
         }
@@ -195,6 +199,9 @@ export async function startDnsWorkers(options: DnsWorkersOptions): Promise<DnsWo
     },
     async close() {
       closing = true
+      // Terminating a thread stops it wherever it is, even between a read and its reply: the
+      // threads close their own sockets first (a second or so at most), then end.
+      await askAll((id) => ({ kind: 'close', id }))
       await Promise.all(workers.map((w) => w.terminate()))
     },
   }

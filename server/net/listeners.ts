@@ -1,5 +1,7 @@
-// Every DNS listen address bound: on this thread (workers: 0), or checked free here and then bound
-// by the DNS worker threads with reusePort. UDP and TCP share one port, also when port 0 is asked for.
+// Every DNS listen address checked free here, then bound with reusePort: on this thread (workers:
+// 0) or by each DNS worker thread. UDP and TCP share one port, also when port 0 is asked for.
+// reusePort is also what lets `serve --replace` bind beside a running Signpost: with `replace`, the
+// free check is skipped and the new sockets join the old ones' group until the old process closes.
 
 import type dgram from 'node:dgram'
 import type { Logger } from 'pino'
@@ -30,6 +32,8 @@ export type DnsListenOptions = {
   readonly logger: Logger
   readonly store: Store
   readonly counter: QueryCounter
+  /** Bind beside the sockets a Signpost being replaced holds (no free check). */
+  readonly replace?: boolean
 }
 
 export async function listenDns(options: DnsListenOptions): Promise<DnsListeners> {
@@ -46,14 +50,17 @@ export async function listenDns(options: DnsListenOptions): Promise<DnsListeners
     const resolved: ListenAddress[] = []
     for (const text of options.listen) {
       const address = listenAddress(text)
-      // With workers, this thread binds only to check the address is free and to fix port 0, then lets go.
-      const { udp, tcp } = await bindPair(address, handle ?? (() => undefined), options.tcp, logger)
-      const port = udp.address().port
-      if (handle) {
-        udpSockets.push(udp)
-        tcpServers.push(tcp)
-      } else {
+      let port = address.port
+      // A bind without reusePort checks that no one holds the address (and fixes port 0), then lets go.
+      if (!options.replace || port === 0) {
+        const { udp, tcp } = await bindPair(address, options.tcp, logger)
+        port = udp.address().port
         await Promise.all([closeUdp(udp), tcp.close()])
+      }
+      if (handle) {
+        const tcp = await listenTcp(address.host, port, handle, options.tcp, logger, true).catch((error: NodeJS.ErrnoException) => { throw bindError('tcp', { ...address, port }, error) })
+        tcpServers.push(tcp)
+        udpSockets.push(await listenUdp(address.host, port, address.family, handle, logger, true).catch((error: NodeJS.ErrnoException) => { throw bindError('udp', { ...address, port }, error) }))
       }
       resolved.push({ ...address, port })
       addresses.push({ transport: 'udp', host: address.host, port }, { transport: 'tcp', host: address.host, port })
@@ -77,8 +84,9 @@ export function listenAddress(text: string): ListenAddress {
   return parsed.address
 }
 
-/** Binds TCP, then UDP on the same port (so port 0 gives one port for both), retrying if UDP finds it taken. */
-async function bindPair(address: ListenAddress, handle: PacketHandler, tcpOptions: TcpOptions, logger: Logger): Promise<{ udp: dgram.Socket; tcp: TcpListener }> {
+/** Binds TCP, then UDP on the same port (so port 0 gives one port for both), retrying if UDP finds it taken; the check's sockets answer nothing. */
+async function bindPair(address: ListenAddress, tcpOptions: TcpOptions, logger: Logger): Promise<{ udp: dgram.Socket; tcp: TcpListener }> {
+  const handle: PacketHandler = () => undefined
   for (let attempt = 0; ; attempt++) {
     let tcp: TcpListener
     try {

@@ -145,6 +145,12 @@ export type ControlPlane = {
   readonly store: Store
   /** Brings `replicas` to the current snapshot; from now on every published one goes to them too, and writes wait for them. */
   replicateTo(replicas: Replicas): void
+  /**
+   * For a replacement (`serve --replace`): no more operator writes from here. Windows' ends are no
+   * longer acted on, and it resolves once the writes already queued are done; health and answers
+   * go on until stop().
+   */
+  quiesce(): Promise<void>
   stop(): void
 }
 
@@ -189,6 +195,8 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
 
   // Writes run one at a time, in arrival order, and resolve once every replica applied them.
   let queue: Promise<unknown> = Promise.resolve()
+  /** Set by quiesce(): the state is being handed to a replacement process. */
+  let quiesced = false
   const write = <T>(change: () => Promise<T>): Promise<T> => {
     const run = queue.then(async () => {
       const result = await change()
@@ -398,6 +406,7 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
   }
   /** `atLeastMs`: wait at least this long (a retry after a failed clear, as etcd may be away). */
   const scheduleExpiry = (atLeastMs = 0): void => {
+    if (quiesced) return
     const at = nextExpiry(adminStore.current())
     expiryAlarm.set(at === undefined ? undefined : Math.max(at, deps.now().getTime() + atLeastMs), () => void write(expire))
   }
@@ -460,6 +469,11 @@ export async function createControlPlane(deps: ControlDeps): Promise<ControlPlan
       replicas = next
       // Snapshots published while they started (a health transition) are caught up here.
       next.follow(store.current)
+    },
+    async quiesce() {
+      quiesced = true
+      expiryAlarm.clear()
+      await queue
     },
     stop() {
       signingAlarm.clear()

@@ -31,6 +31,12 @@ export function lockStateFile(stateFile: string): StateLock {
   throw new StartupError(`cannot lock the admin state file ${stateFile}: ${path} keeps coming back`)
 }
 
+/** The live process holding `stateFile`'s lock, if any. */
+export function lockOwner(stateFile: string): number | undefined {
+  const owner = ownerOf(`${stateFile}.lock`)
+  return owner !== undefined && isAlive(owner) ? owner : undefined
+}
+
 function ownerOf(path: string): number | undefined {
   try {
     const pid = Number(readFileSync(path, 'utf8').trim())
@@ -40,7 +46,7 @@ function ownerOf(path: string): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
