@@ -5,6 +5,7 @@ import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
 import type { ControlEvent } from '../../server/state/control.ts'
+import { fakeControl } from '../support/fake-control.ts'
 import { until } from '../support/wait.ts'
 
 const apps: { close(): Promise<unknown> }[] = []
@@ -18,23 +19,12 @@ async function serve(limits = { maxClients: 3, heartbeatMs: 60_000 }) {
     maxConnections: 64,
     logger: pino({ level: 'silent' }),
     eventStream: limits,
-    control: {
-      zonesLoaded: () => 1,
-      status: () => { throw new Error('unused') },
-      explain: () => { throw new Error('unused') },
-      simulate: () => { throw new Error('unused') },
-      metrics: () => Promise.reject(new Error('unused')),
-      reload: () => Promise.reject(new Error('unused')),
-      setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),
-      lbEvent: async () => ({ ok: false, message: 'unused' }),
+    control: fakeControl({
       subscribe: (listener) => {
         listeners.add(listener)
         return () => listeners.delete(listener)
       },
-      fleet: () => undefined,
-      audit: async () => [],
-      settings: () => ({ tokens: new Map(), protectReads: false, logLevel: 'info' }),
-    },
+    }),
   })
   apps.push(app)
   const address = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -4,30 +4,21 @@ import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
 import type { LbEvent } from '../../server/state/control.ts'
+import { fakeControl } from '../support/fake-control.ts'
 
 function app(token: string | undefined) {
   const events: LbEvent[] = []
   const instance = buildAdminApp({
     maxConnections: 64,
     logger: pino({ level: 'silent' }),
-    control: {
-      zonesLoaded: () => 1,
-      status: () => { throw new Error('unused') },
-      explain: () => { throw new Error('unused') },
-      simulate: () => { throw new Error('unused') },
-      metrics: () => Promise.reject(new Error('unused')),
-      reload: () => Promise.reject(new Error('unused')),
-      setAdminState: async () => ({ ok: false, status: 404, message: 'unused' }),
-      subscribe: () => () => undefined,
-      fleet: () => undefined,
-      audit: async () => [],
+    control: fakeControl({
       settings: () => ({ tokens: new Map(token ? [['ops', { token, role: 'operate' as const }]] : []), protectReads: false, logLevel: 'info' }),
       lbEvent: async (event) => {
         if (event.site !== 'tokyo') return { ok: false, message: `no site named '${event.site}'` }
         events.push(event)
         return { ok: true, shared: false }
       },
-    },
+    }),
   })
   return { instance, events }
 }

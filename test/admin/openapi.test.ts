@@ -9,14 +9,12 @@ import { join, resolve } from 'node:path'
 import { pino } from 'pino'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { buildAdminApp } from '../../admin/app.ts'
-import type { Control } from '../../server/state/control.ts'
+import { fakeControl } from '../support/fake-control.ts'
 
 type Operation = { operationId: string; summary: string; security: Record<string, string[]>[]; responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } }
 
-const unused = () => { throw new Error('unused') }
-const control = { settings: () => ({ tokens: new Map(), protectReads: false, logLevel: 'info' }), subscribe: () => () => undefined, zonesLoaded: () => 1, status: unused, explain: unused, simulate: unused, metrics: unused, reload: unused, lbEvent: unused, setAdminState: unused, fleet: unused, audit: unused } as unknown as Control
-const app = buildAdminApp({ control, maxConnections: 8, logger: pino({ level: 'silent' }) })
+const app = buildAdminApp({ control: fakeControl(), maxConnections: 8, logger: pino({ level: 'silent' }) })
 let doc: Doc
 
 /** Every method and path the app routes (fastify's own table; HEAD is added by fastify for each GET). */

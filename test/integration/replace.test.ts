@@ -3,49 +3,22 @@
 // old one exits, while a client asks all along; and a replacement whose config is broken leaves
 // the running one as it was. (`npm run bench` section 6 measures the same under 20,000 queries/s.)
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import dgram from 'node:dgram'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildQuery } from '../support/query.ts'
-import { inOwnFolder } from '../support/process.ts'
+import { spawnSignpost, type ServerProcess } from '../support/process.ts'
 import { until } from '../support/wait.ts'
 
 const TOKEN = 'replace-token'
 const ZONE = '$TTL 60\n@ SOA ns1 h 1 3600 900 604800 60\n@ NS ns1\nns1 A 192.0.2.1\nwww 5 A 192.0.2.10\nwww 5 A 198.51.100.10\n'
-const children: ChildProcess[] = []
-
-afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-})
-
-type Started = { child: ChildProcess; port: number; admin: string; logs: Record<string, unknown>[]; exited: Promise<number | null> }
-
-/** `signpost serve` from `cwd` (its state file is var/ there), resolved when it says it started. */
-function serve(cwd: string, dir: string, extra: readonly string[]): Promise<Started> {
-  const own = inOwnFolder(['serve', '--config', join(dir, 'signpost.yaml'), '--workers', '1', ...extra], cwd)
-  const child = spawn(process.execPath, own.args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SIGNPOST_ADMIN_TOKEN: TOKEN } })
-  children.push(child)
-  const logs: Record<string, unknown>[] = []
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return new Promise((resolve, reject) => {
-    let buffered = ''
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr} ${JSON.stringify(logs.slice(-5))}`)))
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString()
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        const entry = JSON.parse(line) as Record<string, unknown>
-        logs.push(entry)
-        if (entry['msg'] === 'signpost started') resolve({ child, logs, exited, port: Number(/:(\d+)$/.exec((entry['dns'] as string[])[0] as string)?.[1]), admin: entry['admin'] as string })
-      }
-    })
-  })
+/** `signpost serve` from `cwd` (its state file is var/ there), with a promise of its exit code. */
+async function serve(cwd: string, dir: string, extra: readonly string[]): Promise<ServerProcess & { exited: Promise<number | null> }> {
+  const server = await spawnSignpost(['--config', join(dir, 'signpost.yaml'), '--workers', '1', ...extra], [], undefined, cwd)
+  const exited = server.child.exitCode !== null ? Promise.resolve(server.child.exitCode) : new Promise<number | null>((resolve) => server.child.once('exit', resolve))
+  return Object.assign(server, { exited })
 }
 
 /** Asks `name` over UDP from a few sockets until `stop` resolves, no retries: how many were sent and answered. */
@@ -74,27 +47,28 @@ async function askThroughout(port: number, stop: Promise<unknown>): Promise<{ se
 function setup(): { dir: string; cwd: string } {
   const dir = mkdtempSync(join(tmpdir(), 'signpost-replace-'))
   writeFileSync(join(dir, 'replace.test.zone'), ZONE)
-  writeFileSync(join(dir, 'signpost.yaml'), `zones: .\nrrl: { exempt: [127.0.0.0/8] }\nsites:\n  a: { vips: [192.0.2.10] }\n  b: { vips: [198.51.100.10] }\nnames:\n  www.replace.test.: { policy: all }\n`)
+  writeFileSync(join(dir, 'tokens'), `ops ${TOKEN} operate\n`)
+  writeFileSync(join(dir, 'signpost.yaml'), `zones: .\nadmin: { tokens_file: tokens }\nrrl: { exempt: [127.0.0.0/8] }\nsites:\n  a: { vips: [192.0.2.10] }\n  b: { vips: [198.51.100.10] }\nnames:\n  www.replace.test.: { policy: all }\n`)
   return { dir, cwd: mkdtempSync(join(tmpdir(), 'signpost-replace-cwd-')) }
 }
 
-const put = (admin: string, path: string, body: unknown) => fetch(`http://${admin}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+const put = (admin: number, path: string, body: unknown) => fetch(`http://127.0.0.1:${admin}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
 
 describe('serve --replace', () => {
   it('takes over the ports, the admin API and the operator state while a client asks throughout; the old process exits', async () => {
     const { dir, cwd } = setup()
-    const old = await serve(cwd, dir, ['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'])
-    expect((await put(old.admin, '/v1/sites/b/state', { state: 'drain', reason: 'before the upgrade' })).status).toBe(200)
-    let replaced: Promise<Started> | undefined
+    const old = await serve(cwd, dir, [])
+    expect((await put(old.adminPort, '/v1/sites/b/state', { state: 'drain', reason: 'before the upgrade' })).status).toBe(200)
+    let replaced: ReturnType<typeof serve> | undefined
     const traffic = askThroughout(old.port, (async () => {
       await new Promise((r) => setTimeout(r, 500))
-      replaced = serve(cwd, dir, ['--listen', `127.0.0.1:${old.port}`, '--admin', old.admin, '--replace'])
+      replaced = serve(cwd, dir, ['--listen', `127.0.0.1:${old.port}`, '--admin', `127.0.0.1:${old.adminPort}`, '--replace'])
       await replaced
       await old.exited
       await new Promise((r) => setTimeout(r, 500))
     })())
     const { sent, answered } = await traffic
-    const next = await (replaced as Promise<Started>)
+    const next = await (replaced as ReturnType<typeof serve>)
     console.log(`replace: ${sent} queries sent at about 1,000/s, ${answered} answered, ${sent - answered} lost`)
     // The kernel drops what is queued on a closing socket; at this rate that is almost never a query.
     expect(sent - answered).toBeLessThanOrEqual(2)
@@ -103,21 +77,21 @@ describe('serve --replace', () => {
     expect(old.logs.some((l) => String(l['msg']).startsWith('handing over to a replacement'))).toBe(true)
     expect(next.logs.find((l) => l['msg'] === 'replacing the running Signpost')).toMatchObject({ pid: old.child.pid })
     // Same admin address, the override kept, the state file's lock now the new process's.
-    const status = (await (await fetch(`http://${old.admin}/v1/sites/b`)).json()) as { admin: { state: string; reason: string } }
+    const status = (await (await fetch(`http://127.0.0.1:${old.adminPort}/v1/sites/b`)).json()) as { admin: { state: string; reason: string } }
     expect(status.admin).toMatchObject({ state: 'drain', reason: 'before the upgrade' })
     expect(Number(readFileSync(join(cwd, 'var/signpost-state.json.lock'), 'utf8'))).toBe(next.child.pid)
-    expect((await put(old.admin, '/v1/sites/b/state', { state: 'enabled', reason: 'after the upgrade' })).status).toBe(200)
+    expect((await put(old.adminPort, '/v1/sites/b/state', { state: 'enabled', reason: 'after the upgrade' })).status).toBe(200)
     next.child.kill('SIGTERM')
     expect(await next.exited).toBe(0)
   }, 60_000)
 
   it('a replacement whose zone or config is broken exits 1 before it asks for anything; the running one goes on as it was', async () => {
     const { dir, cwd } = setup()
-    const running = await serve(cwd, dir, ['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'])
+    const running = await serve(cwd, dir, [])
     writeFileSync(join(dir, 'signpost.yaml'), readFileSync(join(dir, 'signpost.yaml'), 'utf8').replace('policy: all', 'policy: sideways'))
-    const broken = serve(cwd, dir, ['--listen', `127.0.0.1:${running.port}`, '--admin', running.admin, '--replace'])
+    const broken = serve(cwd, dir, ['--listen', `127.0.0.1:${running.port}`, '--admin', `127.0.0.1:${running.adminPort}`, '--replace'])
     await expect(broken).rejects.toThrow(/exited with 1/)
-    expect((await put(running.admin, '/v1/sites/b/state', { state: 'drain', reason: 'still in charge' })).status).toBe(200)
+    expect((await put(running.adminPort, '/v1/sites/b/state', { state: 'drain', reason: 'still in charge' })).status).toBe(200)
     expect(running.child.exitCode).toBe(null)
     running.child.kill('SIGTERM')
     expect(await running.exited).toBe(0)

@@ -28,9 +28,14 @@ export type ServerProcess = {
   stop(): Promise<number | null>
 }
 
-/** `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs it under `ulimit -n`; `cwd` starts it again where an earlier one ran. */
+/**
+ * `nodeFlags` go to node itself, before the script (e.g. Node's own test switches); `fileLimit` runs
+ * it under `ulimit -n`; `cwd` starts it again where an earlier one ran. Without `--listen` or
+ * `--admin` in `args`, each is on an ephemeral port.
+ */
 export async function spawnSignpost(args: readonly string[], nodeFlags: readonly string[] = [], fileLimit?: number, cwd?: string): Promise<ServerProcess> {
-  const own = inOwnFolder(['serve', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', ...args], cwd)
+  const ephemeral = (flag: string): string[] => (args.includes(flag) ? [] : [flag, '127.0.0.1:0'])
+  const own = inOwnFolder(['serve', ...ephemeral('--listen'), ...ephemeral('--admin'), ...args], cwd)
   const command = [process.execPath, ...nodeFlags, ...own.args]
   const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], cwd: own.cwd }
   const child = fileLimit === undefined
