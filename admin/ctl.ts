@@ -27,14 +27,16 @@ const token = process.env['SIGNPOST_ADMIN_TOKEN'] ?? ''
 /** A command-line mistake: usage, exit 2, and no request made. */
 class UsageError extends Error {}
 
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+
 /** Text from the server made safe for a terminal: C0 and C1 controls and DEL as \u escapes. */
 function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, unicodeEscape)
 }
 
 const say = (line: string): void => console.log(printable(line))
 /** JSON as it came, indented; JSON.stringify already escapes C0 controls inside strings, so only C1, DEL and the line separators are left to escape. */
-const sayJson = (json: unknown): void => console.log(JSON.stringify(json, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+const sayJson = (json: unknown): void => console.log(JSON.stringify(json, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, unicodeEscape))
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${base}${path}`, {

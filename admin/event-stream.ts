@@ -45,7 +45,8 @@ export function createEventStream(subscribe: (listener: (event: ControlEvent) =>
     const match = /^([0-9a-z]+)-(\d+)$/.exec(lastEventId.trim())
     const seen = match && match[1] === epoch ? Number(match[2]) : undefined
     const kept = backlog.filter((e) => seen !== undefined && e.id > seen).map((e) => e.text).join('')
-    const complete = seen !== undefined && seen < next && (backlog.length === 0 ? seen === next - 1 : seen >= (backlog[0] as { id: number }).id - 1)
+    // Whole when the backlog still holds every event after `seen` (with none held: none came since).
+    const complete = seen !== undefined && seen < next && seen >= (backlog[0]?.id ?? next) - 1
     if (complete) return kept
     const why = seen === undefined ? 'the event id is from another run of the server' : 'events were missed beyond the backlog'
     return `event: gap\ndata: ${JSON.stringify({ type: 'gap', at: new Date().toISOString(), reason: `${why}: read /v1/status again` })}\n\n`

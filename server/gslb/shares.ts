@@ -36,8 +36,15 @@ export function answerShares(name: GslbName, table: FamilyTable, groups: readonl
     const shares = rounded(ofPlans(table.kind === 'rotation' ? table.plans : table.unlocated))
     return { mode: table.reason, world: shares, ...regions(groups, () => shares) }
   }
+  // Groups that go to the same site share its plans: counted once per site, not once per group.
+  const ofSite = new Map<readonly AnswerPlan[], SiteShares>()
   const sharesAt = new Map<PopulationGroup, SiteShares>()
-  for (const group of groups) sharesAt.set(group, ofPlans(nearestFor(table, group.location)?.plans ?? table.unlocated))
+  for (const group of groups) {
+    const plans = nearestFor(table, group.location)?.plans ?? table.unlocated
+    let shares = ofSite.get(plans)
+    if (!shares) ofSite.set(plans, (shares = ofPlans(plans)))
+    sharesAt.set(group, shares)
+  }
   const of = (group: PopulationGroup): SiteShares => sharesAt.get(group) ?? {}
   return { mode: table.reason, world: rounded(weighted(groups, of)), ...regions(groups, of) }
 }

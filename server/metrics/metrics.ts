@@ -68,7 +68,6 @@ export function createMetrics(current: () => Snapshot, servers: (plan: AnswerPla
   })
   const add = (thread: string, more: QueryTotals): void => {
     for (const seconds of more.responseTimes) responseSeconds.observe(seconds)
-    more.responseTimes.length = 0
     addTotals(totals, more)
     byThread.set(thread, (byThread.get(thread) ?? 0) + more.queries.reduce((sum, n) => sum + n, 0))
     rrlTables.set(thread, more.rrlTable)

@@ -65,10 +65,9 @@ export function emptyTotals(): QueryTotals {
   return { queries: new Float64Array(QUERY_SLOTS), servers: new Map(), reasons: new Map(), limited: new Float64Array(LIMITED_SLOTS), cookies: new Float64Array(COOKIE_CHECKS.length), rrlTable: { used: 0, bytes: 0 }, signatures: { made: 0, cached: 0 }, responseTimes: [] }
 }
 
-/** Adds the counts; the tables and caches are gauges, left to the caller. */
+/** Adds the counts; the tables and caches are gauges, and the sampled response times observations, left to the caller. */
 export function addTotals(into: QueryTotals, from: QueryTotals): void {
   into.signatures.made += from.signatures.made
-  into.responseTimes.push(...from.responseTimes)
   for (let i = 0; i < QUERY_SLOTS; i++) into.queries[i] = (into.queries[i] as number) + (from.queries[i] ?? 0)
   for (let i = 0; i < LIMITED_SLOTS; i++) into.limited[i] = (into.limited[i] as number) + (from.limited[i] ?? 0)
   for (let i = 0; i < COOKIE_CHECKS.length; i++) into.cookies[i] = (into.cookies[i] as number) + (from.cookies[i] ?? 0)

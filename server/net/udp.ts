@@ -43,11 +43,11 @@ export function closeUdp(socket: dgram.Socket): Promise<void> {
 const QUIET_CLOSE_MS = 100
 
 /**
- * Closes `socket` just after a round of reads, when its queue is as short as it gets. Closing a
- * socket that shares its port (reusePort) drops the datagrams queued on it; closing in the check
- * phase right after the poll phase read them leaves microseconds for new ones to land there
- * (measured with `serve --replace` under load: 0-2 queries lost of 240,000, against 11-23 when
- * closed from a message handler).
+ * Closes `socket` just after a round of reads, when its queue is as short as it gets, and only when
+ * no reply waits in libuv's send queue (a close cancels those). Closing a socket that shares its
+ * port (reusePort) drops the datagrams queued on it; closing in the check phase right after the
+ * poll phase read them leaves that queue as short as Node can make it. `npm run bench` section 6
+ * measures what is still lost.
  */
 export function closeUdpBetweenReads(socket: dgram.Socket): Promise<void> {
   return new Promise((resolve) => {

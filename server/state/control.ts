@@ -500,7 +500,6 @@ export function logZones(log: Logger, zones: ZoneSet): void {
   for (const zone of zones.byKey.values()) log.info({ zone: nameToText(zone.origin), serial: zone.serial, file: zone.file, nodes: zone.nodes.size }, 'zone loaded')
 }
 
-/** Logs each GSLB name and family whose reason (healthy, fail-open, …) changed. */
 /** Each GSLB name and family whose answering mode (healthy, fail-open, …) differs from `before`'s; from undefined: new. */
 function pickChanges(before: Snapshot | undefined, after: Snapshot): { name: string; family: 'v4' | 'v6'; from: string | undefined; reason: string; servers: string[] }[] {
   return [...after.gslb.tables].flatMap(([key, tables]) => {
